@@ -1,0 +1,389 @@
+//! The catalog: every tool a user may pick, its templates, and the presets.
+//!
+//! The default catalog and templates are embedded in the binary; `--catalog DIR`
+//! layers a team's own on top (same layout: `<theme>/<id>.yaml`,
+//! `presets/<id>.yaml`, `templates/...`), overriding entries by id.
+
+mod model;
+
+use std::collections::BTreeMap;
+use std::path::{Component, Path};
+
+use include_dir::{Dir, include_dir};
+
+pub use model::*;
+
+static EMBEDDED_CATALOG: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/catalog");
+static EMBEDDED_TEMPLATES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/templates");
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("invalid catalog entry {file}: {message}")]
+    Invalid { file: String, message: String },
+    #[error("cannot read catalog directory {dir}: {source}")]
+    Read { dir: String, source: std::io::Error },
+}
+
+fn invalid(file: &str, message: impl Into<String>) -> CatalogError {
+    CatalogError::Invalid {
+        file: file.to_string(),
+        message: message.into(),
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Catalog {
+    entries: BTreeMap<String, Entry>,
+    presets: BTreeMap<String, Preset>,
+    templates: BTreeMap<String, String>,
+    /// Where each entry came from, for error messages.
+    origins: BTreeMap<String, String>,
+}
+
+impl Catalog {
+    /// The embedded catalog with each extra directory layered on top, in order.
+    pub fn load(extra_dirs: &[std::path::PathBuf]) -> Result<Catalog, CatalogError> {
+        let mut catalog = Catalog::default();
+        for file in embedded_files(&EMBEDDED_TEMPLATES) {
+            let text = file.contents_utf8().expect("embedded templates are UTF-8");
+            catalog
+                .templates
+                .insert(file.path().to_string_lossy().into_owned(), text.to_string());
+        }
+        for file in embedded_files(&EMBEDDED_CATALOG) {
+            let rel = file.path().to_string_lossy().into_owned();
+            let text = file.contents_utf8().expect("embedded catalog is UTF-8");
+            catalog.add_file(&rel, &format!("catalog/{rel}"), text)?;
+        }
+        for dir in extra_dirs {
+            catalog.add_dir(dir)?;
+        }
+        catalog.validate()?;
+        Ok(catalog)
+    }
+
+    fn add_dir(&mut self, dir: &Path) -> Result<(), CatalogError> {
+        let read_err = |source| CatalogError::Read {
+            dir: dir.display().to_string(),
+            source,
+        };
+        let meta = std::fs::metadata(dir).map_err(read_err)?;
+        if !meta.is_dir() {
+            return Err(read_err(std::io::Error::other("not a directory")));
+        }
+        let mut files = Vec::new();
+        walk(dir, dir, &mut files).map_err(read_err)?;
+        files.sort();
+        for rel in files {
+            let full = dir.join(&rel);
+            let shown = full.display().to_string();
+            if std::fs::symlink_metadata(&full)
+                .map_err(read_err)?
+                .file_type()
+                .is_symlink()
+            {
+                return Err(invalid(
+                    &shown,
+                    "is a symbolic link; catalog files must be regular files",
+                ));
+            }
+            let text = std::fs::read_to_string(&full).map_err(read_err)?;
+            let rel = rel.to_string_lossy().replace('\\', "/");
+            if let Some(t) = rel.strip_prefix("templates/") {
+                self.templates.insert(t.to_string(), text);
+            } else if rel.ends_with(".yaml") || rel.ends_with(".yml") {
+                self.add_file(&rel, &shown, &text)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// One YAML file: `presets/<id>.yaml` or `<theme>/<id>.yaml`.
+    fn add_file(&mut self, rel: &str, shown: &str, text: &str) -> Result<(), CatalogError> {
+        let (dir, stem) = match rel.rsplit_once('/') {
+            Some((dir, name)) => (dir, name.trim_end_matches(".yaml").trim_end_matches(".yml")),
+            None => return Err(invalid(shown, "must live in a theme folder (e.g. ci/)")),
+        };
+        if dir == "presets" {
+            let preset: Preset =
+                serde_yaml::from_str(text).map_err(|e| invalid(shown, e.to_string()))?;
+            if preset.id != stem {
+                return Err(invalid(
+                    shown,
+                    format!(
+                        "field `id`: `{}` must match the file name `{stem}`",
+                        preset.id
+                    ),
+                ));
+            }
+            self.presets.insert(preset.id.clone(), preset);
+            return Ok(());
+        }
+        let entry: Entry = serde_yaml::from_str(text).map_err(|e| invalid(shown, e.to_string()))?;
+        let Some(theme) = Theme::parse(dir) else {
+            return Err(invalid(
+                shown,
+                format!(
+                    "folder `{dir}` is not a theme (one of: {})",
+                    Theme::ALL.map(Theme::id).join(", ")
+                ),
+            ));
+        };
+        if entry.theme != theme {
+            return Err(invalid(
+                shown,
+                format!(
+                    "field `theme`: `{}` does not match its folder `{dir}`",
+                    entry.theme
+                ),
+            ));
+        }
+        if entry.id != stem {
+            return Err(invalid(
+                shown,
+                format!(
+                    "field `id`: `{}` must match the file name `{stem}`",
+                    entry.id
+                ),
+            ));
+        }
+        check_entry(&entry).map_err(|m| invalid(shown, m))?;
+        self.origins.insert(entry.id.clone(), shown.to_string());
+        self.entries.insert(entry.id.clone(), entry);
+        Ok(())
+    }
+
+    /// Checks that need the whole catalog: references between entries, templates.
+    fn validate(&self) -> Result<(), CatalogError> {
+        for (id, entry) in &self.entries {
+            let file = &self.origins[id];
+            let refs = entry
+                .requires
+                .iter()
+                .flat_map(|r| r.one_of.iter().map(|i| ("requires", i)))
+                .chain(entry.conflicts.iter().map(|c| ("conflicts", &c.id)))
+                .chain(entry.implies.iter().map(|i| ("implies", i)))
+                .chain(
+                    entry
+                        .files
+                        .iter()
+                        .flat_map(|f| f.when.iter().map(|i| ("files.when", i))),
+                );
+            for (field, other) in refs {
+                if !self.entries.contains_key(other) {
+                    return Err(invalid(
+                        file,
+                        format!("field `{field}`: no catalog entry has the id `{other}`"),
+                    ));
+                }
+            }
+            for spec in &entry.files {
+                if !self.templates.contains_key(&spec.template) {
+                    return Err(invalid(
+                        file,
+                        format!(
+                            "field `files.template`: no template `{}` (embedded or under a --catalog dir's templates/)",
+                            spec.template
+                        ),
+                    ));
+                }
+            }
+        }
+        for preset in self.presets.values() {
+            for id in preset.picks.all_ids() {
+                if id != "none" && !self.entries.contains_key(id) {
+                    return Err(invalid(
+                        &format!("presets/{}.yaml", preset.id),
+                        format!("field `picks`: no catalog entry has the id `{id}`"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Entry> {
+        self.entries.get(id)
+    }
+
+    pub fn entries(&self) -> impl Iterator<Item = &Entry> {
+        self.entries.values()
+    }
+
+    pub fn in_theme(&self, theme: Theme) -> impl Iterator<Item = &Entry> {
+        self.entries.values().filter(move |e| e.theme == theme)
+    }
+
+    pub fn preset(&self, id: &str) -> Option<&Preset> {
+        self.presets.get(id)
+    }
+
+    pub fn presets(&self) -> impl Iterator<Item = &Preset> {
+        self.presets.values()
+    }
+
+    pub fn templates(&self) -> &BTreeMap<String, String> {
+        &self.templates
+    }
+
+    /// The closest known id of a theme, for "did you mean" hints.
+    pub fn closest(&self, theme: Option<Theme>, wrong: &str) -> Option<&str> {
+        self.entries
+            .values()
+            .filter(|e| theme.is_none_or(|t| e.theme == t))
+            .map(|e| (strsim::jaro_winkler(wrong, &e.id), e.id.as_str()))
+            .filter(|(score, _)| *score > 0.7)
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, id)| id)
+    }
+}
+
+/// Every file below an embedded directory, in path order.
+fn embedded_files(dir: &'static Dir<'static>) -> Vec<&'static include_dir::File<'static>> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir];
+    while let Some(d) = stack.pop() {
+        out.extend(d.files());
+        stack.extend(d.dirs());
+    }
+    out.sort_by_key(|f| f.path());
+    out
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            walk(root, &path, out)?;
+        } else {
+            out.push(path.strip_prefix(root).expect("below root").to_path_buf());
+        }
+    }
+    Ok(())
+}
+
+/// Checks one entry can stand alone: ids, paths that stay inside the project.
+fn check_entry(entry: &Entry) -> Result<(), String> {
+    if !is_id(&entry.id) {
+        return Err(format!(
+            "field `id`: `{}` must be lowercase letters, digits and dashes",
+            entry.id
+        ));
+    }
+    for spec in &entry.files {
+        check_relative(&spec.path)
+            .map_err(|m| format!("field `files.path`: `{}` {m}", spec.path))?;
+    }
+    for (name, svc) in &entry.services {
+        if !is_id(name) {
+            return Err(format!(
+                "field `services.{name}`: a service name must be lowercase letters, digits and dashes"
+            ));
+        }
+        if svc.image.is_none() && svc.build.is_none() {
+            return Err(format!(
+                "field `services.{name}`: needs an `image` (pinned, e.g. postgres:16.4) or a `build`"
+            ));
+        }
+        if let Some(image) = &svc.image {
+            let tag = image.rsplit('/').next().unwrap_or(image);
+            if !tag.contains(':') || tag.ends_with(":latest") {
+                return Err(format!(
+                    "field `services.{name}.image`: `{image}` must be pinned to a version tag, not latest"
+                ));
+            }
+        }
+        if let Some(build) = &svc.build {
+            check_relative(build)
+                .map_err(|m| format!("field `services.{name}.build`: `{build}` {m}"))?;
+        }
+        for vol in &svc.volumes {
+            if let Some(src) = vol
+                .split(':')
+                .next()
+                .filter(|s| s.starts_with('.') || s.starts_with('/'))
+            {
+                check_relative(src)
+                    .map_err(|m| format!("field `services.{name}.volumes`: `{vol}` {m}"))?;
+            }
+        }
+        for port in &svc.ports {
+            if port.host == 0 || port.container == 0 {
+                return Err(format!(
+                    "field `services.{name}.ports`: port 0 is not a port"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn is_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// A path inside the project: relative, no `..`, no root or drive prefix.
+pub fn check_relative(path: &str) -> Result<(), &'static str> {
+    if path.is_empty() {
+        return Err("is empty");
+    }
+    if path.contains('\\') {
+        return Err("must use forward slashes");
+    }
+    for c in Path::new(path).components() {
+        match c {
+            Component::Normal(_) | Component::CurDir => {}
+            Component::ParentDir => return Err("climbs out of the project with `..`"),
+            Component::RootDir | Component::Prefix(_) => {
+                return Err("is absolute; paths must stay inside the project");
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_catalog_loads_and_validates() {
+        let catalog = Catalog::load(&[]).expect("embedded catalog is valid");
+        for theme in Theme::ALL {
+            assert!(
+                catalog.in_theme(theme).count() > 0,
+                "theme {theme} has no entry"
+            );
+        }
+        for id in ["minimal", "demo", "full"] {
+            assert!(catalog.preset(id).is_some(), "preset {id} missing");
+        }
+    }
+
+    #[test]
+    fn relative_paths_must_stay_inside() {
+        assert!(check_relative("app/main.py").is_ok());
+        assert!(check_relative("./Dockerfile").is_ok());
+        assert!(check_relative("../evil").is_err());
+        assert!(check_relative("a/../../evil").is_err());
+        assert!(check_relative("/etc/passwd").is_err());
+        assert!(check_relative("").is_err());
+    }
+
+    #[test]
+    fn closest_id_suggests_a_near_miss() {
+        let catalog = Catalog::load(&[]).unwrap();
+        assert_eq!(
+            catalog.closest(Some(Theme::Ci), "gitlab"),
+            Some("gitlab-ci")
+        );
+        assert_eq!(
+            catalog.closest(Some(Theme::Services), "postgress"),
+            Some("postgres")
+        );
+    }
+}

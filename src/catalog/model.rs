@@ -1,0 +1,290 @@
+//! The shape of a catalog entry, exactly as it is written in YAML.
+//!
+//! Every struct denies unknown fields, so a typo in a team's entry is an error
+//! that names the field instead of a silently ignored key.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// A theme of the picker. The id is also the `brickyard new` flag name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Theme {
+    Ci,
+    Vcs,
+    ConfigMgmt,
+    Monitoring,
+    Containers,
+    App,
+    Services,
+}
+
+impl Theme {
+    pub const ALL: [Theme; 7] = [
+        Theme::Ci,
+        Theme::Vcs,
+        Theme::ConfigMgmt,
+        Theme::Monitoring,
+        Theme::Containers,
+        Theme::App,
+        Theme::Services,
+    ];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Theme::Ci => "ci",
+            Theme::Vcs => "vcs",
+            Theme::ConfigMgmt => "config-mgmt",
+            Theme::Monitoring => "monitoring",
+            Theme::Containers => "containers",
+            Theme::App => "app",
+            Theme::Services => "services",
+        }
+    }
+
+    /// The question the picker asks for this theme.
+    pub fn question(self) -> &'static str {
+        match self {
+            Theme::Ci => "CI",
+            Theme::Vcs => "VCS host",
+            Theme::ConfigMgmt => "Config management",
+            Theme::Monitoring => "Monitoring",
+            Theme::Containers => "Containers",
+            Theme::App => "Application language",
+            Theme::Services => "Backing services",
+        }
+    }
+
+    /// Services is the one theme where several tools may be picked at once.
+    pub fn is_multi(self) -> bool {
+        self == Theme::Services
+    }
+
+    pub fn parse(s: &str) -> Option<Theme> {
+        Theme::ALL.into_iter().find(|t| t.id() == s)
+    }
+}
+
+impl fmt::Display for Theme {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    pub id: String,
+    pub theme: Theme,
+    pub name: String,
+    pub description: String,
+    /// Picked when the user accepts defaults (`--yes`) and nothing else says otherwise.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub default: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requires: Vec<Requirement>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conflicts: Vec<Conflict>,
+    /// Other entries this one brings along (added unless the user said otherwise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub implies: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<FileSpec>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub services: BTreeMap<String, ServiceFragment>,
+    /// Names of secrets generated at random into `.env`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<String>,
+    #[serde(default, skip_serializing_if = "Wires::is_empty")]
+    pub wires: Wires,
+    /// Written `- http: {...}`, `- tcp: {...}`, `- exec: {...}`.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        with = "serde_yaml::with::singleton_map_recursive"
+    )]
+    pub checks: Vec<Check>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// "Needs one of these", with the reason a person would give.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Requirement {
+    pub one_of: Vec<String>,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Conflict {
+    pub id: String,
+    pub reason: String,
+}
+
+/// A template rendered to a path inside the generated project.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSpec {
+    pub template: String,
+    pub path: String,
+    /// Written only when the plan has all of these ids.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub when: Vec<String>,
+}
+
+/// The part of a compose service an entry contributes. Assembled into
+/// compose.yaml as data, so the result is always valid YAML.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceFragment {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// Build context, relative to the project root.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub environment: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ports: Vec<PortSpec>,
+    /// `name:/path` for a named volume, `./path:/path[:ro]` for a project file.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub volumes: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub healthcheck: Option<Healthcheck>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortSpec {
+    pub container: u16,
+    /// The host port asked for; the plan moves it up when another service took it.
+    pub host: u16,
+    /// What answers there, for the URL list: `http` (default) or a scheme such as `postgres`.
+    #[serde(default = "default_scheme")]
+    pub scheme: String,
+}
+
+fn default_scheme() -> String {
+    "http".into()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Healthcheck {
+    pub test: Vec<String>,
+    #[serde(default = "default_interval")]
+    pub interval: String,
+    #[serde(default = "default_timeout")]
+    pub timeout: String,
+    #[serde(default = "default_retries")]
+    pub retries: u32,
+    #[serde(default = "default_start_period")]
+    pub start_period: String,
+}
+
+fn default_interval() -> String {
+    "5s".into()
+}
+fn default_timeout() -> String {
+    "3s".into()
+}
+fn default_retries() -> u32 {
+    20
+}
+fn default_start_period() -> String {
+    "5s".into()
+}
+
+/// What an entry plugs into the others.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Wires {
+    /// Environment given to the app service (e.g. DATABASE_URL).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub app_env: BTreeMap<String, String>,
+    /// Prometheus scrape targets this entry exposes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scrape: Vec<ScrapeTarget>,
+    /// The Grafana datasource this entry provides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub datasource: Option<Datasource>,
+}
+
+impl Wires {
+    fn is_empty(&self) -> bool {
+        self.app_env.is_empty() && self.scrape.is_empty() && self.datasource.is_none()
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScrapeTarget {
+    pub job: String,
+    /// `service:port` on the compose network.
+    pub target: String,
+    #[serde(default = "default_metrics_path")]
+    pub path: String,
+}
+
+fn default_metrics_path() -> String {
+    "/metrics".into()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Datasource {
+    pub name: String,
+    /// Grafana's datasource type id (prometheus, influxdb, graphite).
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub url: String,
+}
+
+/// A smoke check that proves a service works once it is up.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub enum Check {
+    Http {
+        service: String,
+        port: u16,
+        path: String,
+        #[serde(default = "default_status")]
+        status: u16,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        contains: Option<String>,
+    },
+    Tcp {
+        service: String,
+        port: u16,
+    },
+    Exec {
+        service: String,
+        command: Vec<String>,
+    },
+}
+
+fn default_status() -> u16 {
+    200
+}
+
+/// A named set of picks, from `catalog/presets/<id>.yaml`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Preset {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub picks: crate::plan::Answers,
+}

@@ -1,0 +1,173 @@
+//! Command-line arguments, as clap derive types. Flag names are a contract:
+//! scripts call them.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "brickyard",
+    version,
+    about = "Scaffold a local development stack and boot it on Docker",
+    propagate_version = true
+)]
+pub struct Cli {
+    /// Extra catalog directory layered over the built-in one (repeatable).
+    #[arg(long = "catalog", value_name = "DIR", global = true)]
+    pub catalog: Vec<PathBuf>,
+    /// Print only errors.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a project: pick one tool per theme, get a skeleton that runs.
+    New(NewArgs),
+    /// List and inspect the tools brickyard knows.
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
+    /// Build, create and start the stack in compose.yaml, wait until healthy.
+    Up(UpArgs),
+    /// Stop and remove the stack's containers and network.
+    Down(DownArgs),
+    /// Show the stack's services: state, health, URLs.
+    Ps(PsArgs),
+    /// Show the logs of the stack's services.
+    Logs(LogsArgs),
+}
+
+#[derive(Debug, Args, Default)]
+pub struct NewArgs {
+    /// Directory of the new project; its name is the project name.
+    pub path: PathBuf,
+    #[arg(long, value_name = "ID")]
+    pub ci: Option<String>,
+    #[arg(long, value_name = "ID")]
+    pub vcs: Option<String>,
+    #[arg(long = "config-mgmt", value_name = "ID")]
+    pub config_mgmt: Option<String>,
+    #[arg(long, value_name = "ID")]
+    pub monitoring: Option<String>,
+    #[arg(long, value_name = "ID")]
+    pub containers: Option<String>,
+    #[arg(long, value_name = "ID")]
+    pub app: Option<String>,
+    /// Backing services, comma-separated (or `none`).
+    #[arg(long, value_name = "ID,...", value_delimiter = ',')]
+    pub services: Option<Vec<String>>,
+    /// A named set of picks (see `brickyard catalog list`).
+    #[arg(long, value_name = "NAME")]
+    pub preset: Option<String>,
+    /// Picks from a file (a project's brickyard.yaml reproduces that project).
+    #[arg(long, value_name = "FILE")]
+    pub answers: Option<PathBuf>,
+    /// Take the default for everything not otherwise settled; ask nothing.
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Print the plan and the files, write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Write into a non-empty directory, replacing only brickyard's own files.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CatalogCommand {
+    /// List the tools, by theme.
+    List {
+        #[arg(long, value_name = "THEME")]
+        theme: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one tool: what it needs, what it adds, what it wires.
+    Show { id: String },
+}
+
+/// Where the stack lives: shared by up, down, ps and logs.
+#[derive(Debug, Args, Clone)]
+pub struct StackArgs {
+    /// Run as if started in DIR.
+    #[arg(
+        short = 'C',
+        long = "project-dir",
+        value_name = "DIR",
+        default_value = "."
+    )]
+    pub project_dir: PathBuf,
+    /// The compose file, relative to the project dir.
+    #[arg(
+        short = 'f',
+        long = "file",
+        value_name = "FILE",
+        default_value = "compose.yaml"
+    )]
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    #[command(flatten)]
+    pub stack: StackArgs,
+    /// Start and return without waiting for health.
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Give up waiting for health after this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 180)]
+    pub timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct DownArgs {
+    #[command(flatten)]
+    pub stack: StackArgs,
+    /// Remove the project's named volumes too (their data is lost).
+    #[arg(short = 'v', long)]
+    pub volumes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PsArgs {
+    #[command(flatten)]
+    pub stack: StackArgs,
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `logs` has `-f` for follow (as docker compose does), so the file is `--file` only.
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Run as if started in DIR.
+    #[arg(
+        short = 'C',
+        long = "project-dir",
+        value_name = "DIR",
+        default_value = "."
+    )]
+    pub project_dir: PathBuf,
+    /// The compose file, relative to the project dir.
+    #[arg(long = "file", value_name = "FILE", default_value = "compose.yaml")]
+    pub file: PathBuf,
+    /// Only these services.
+    pub services: Vec<String>,
+    /// Keep following new output.
+    #[arg(short = 'f', long = "follow")]
+    pub follow: bool,
+    /// Only the last N lines of each service.
+    #[arg(long, value_name = "N")]
+    pub tail: Option<u64>,
+}
+
+impl LogsArgs {
+    pub fn stack(&self) -> StackArgs {
+        StackArgs {
+            project_dir: self.project_dir.clone(),
+            file: self.file.clone(),
+        }
+    }
+}

@@ -1,0 +1,286 @@
+//! `brickyard new`: settle the picks, resolve the plan, write the project.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+
+use crate::catalog::{Catalog, Theme};
+use crate::cli::NewArgs;
+use crate::generate::{self, write};
+use crate::plan::{self, Answers, Plan};
+use crate::prompt::{Choice, Prompter};
+use crate::ui::Ui;
+
+pub fn run(
+    ui: Ui,
+    catalog: &Catalog,
+    args: &NewArgs,
+    prompter: Option<&mut dyn Prompter>,
+) -> Result<()> {
+    let project = project_name(&args.path)?;
+    // Refuse a bad target before asking anything.
+    if !args.dry_run {
+        write::preflight(&args.path, args.force)?;
+    }
+    let mut answers = settle(catalog, args)?;
+    let unsettled = answers.unsettled();
+    if !unsettled.is_empty() {
+        let prompter =
+            prompter.filter(|_| std::io::stdin().is_terminal() && std::io::stderr().is_terminal());
+        let Some(prompter) = prompter else {
+            let flags: Vec<String> = unsettled.iter().map(|t| format!("--{t}")).collect();
+            bail!(
+                "no terminal to ask on, and these are not settled: {}\n  pass them as flags, use --preset NAME or --answers FILE, or --yes for the defaults",
+                flags.join(", ")
+            );
+        };
+        ask(catalog, prompter, &mut answers, &unsettled)?;
+        let plan = resolve(catalog, &project, &answers, &args.path, args.force)?;
+        if !prompter.confirm(&summary(ui, &plan))? {
+            bail!(crate::prompt::Cancelled);
+        }
+        return finish(ui, catalog, args, &plan);
+    }
+    let plan = resolve(catalog, &project, &answers, &args.path, args.force)?;
+    finish(ui, catalog, args, &plan)
+}
+
+fn finish(ui: Ui, catalog: &Catalog, args: &NewArgs, plan: &Plan) -> Result<()> {
+    let files = generate::files(catalog, plan)?;
+    for note in &plan.notes {
+        ui.status(format!("note: {note}"));
+    }
+    if args.dry_run {
+        ui.data(summary(ui, plan));
+        ui.data(format!("files ({}):", files.len()));
+        for f in &files {
+            ui.data(format!("  {}", f.path));
+        }
+        ui.status(ui.dim("dry run: nothing was written"));
+        return Ok(());
+    }
+    let written = write::write(&args.path, &files, args.force)?;
+    let dir = args.path.display();
+    ui.done(format!(
+        "created {} ({} files{})",
+        dir,
+        files.len(),
+        if written.replaced.is_empty() {
+            String::new()
+        } else {
+            format!(", {} replaced", written.replaced.len())
+        }
+    ));
+    if !ui.quiet {
+        ui.status(urls(plan));
+        ui.status(format!("\nNext:\n  cd {dir}\n  brickyard up"));
+    }
+    Ok(())
+}
+
+fn project_name(path: &Path) -> Result<String> {
+    let abs =
+        std::path::absolute(path).with_context(|| format!("cannot resolve {}", path.display()))?;
+    let name = abs
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .context("the project path has no name; give a directory such as ./myapp")?;
+    plan::check_project_name(&name)?;
+    Ok(name)
+}
+
+/// Flags over the answers file over the preset; `--yes` fills the rest with defaults.
+fn settle(catalog: &Catalog, args: &NewArgs) -> Result<Answers> {
+    let mut flags = Answers::default();
+    let single = [
+        (Theme::Ci, &args.ci),
+        (Theme::Vcs, &args.vcs),
+        (Theme::ConfigMgmt, &args.config_mgmt),
+        (Theme::Monitoring, &args.monitoring),
+        (Theme::Containers, &args.containers),
+        (Theme::App, &args.app),
+    ];
+    for (theme, value) in single {
+        if let Some(v) = value {
+            let picks: Vec<String> = v
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect();
+            if picks.len() > 1 {
+                return Err(plan::PlanError::TooMany {
+                    theme,
+                    picks: picks.join(" and "),
+                }
+                .into());
+            }
+            flags.set(theme, picks);
+        }
+    }
+    if let Some(s) = &args.services {
+        flags.set(
+            Theme::Services,
+            s.iter()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
+        );
+    }
+    let mut answers = flags;
+    if let Some(file) = &args.answers {
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read answers file {}", file.display()))?;
+        let from_file: Answers = serde_yaml::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("answers file {} is malformed: {e}", file.display()))?;
+        answers = answers.or(&Answers {
+            project: None,
+            ..from_file
+        });
+    }
+    if let Some(name) = &args.preset {
+        let preset = catalog.preset(name).with_context(|| {
+            let known: Vec<&str> = catalog.presets().map(|p| p.id.as_str()).collect();
+            format!(
+                "unknown preset `{name}`; known presets: {}",
+                known.join(", ")
+            )
+        })?;
+        answers = answers.or(&preset.picks);
+    }
+    if args.yes {
+        for theme in answers.unsettled() {
+            let defaults: Vec<String> = catalog
+                .in_theme(theme)
+                .filter(|e| e.default)
+                .map(|e| e.id.clone())
+                .collect();
+            answers.set(theme, defaults);
+        }
+    }
+    Ok(answers)
+}
+
+fn ask(
+    catalog: &Catalog,
+    prompter: &mut dyn Prompter,
+    answers: &mut Answers,
+    themes: &[Theme],
+) -> Result<()> {
+    for &theme in themes {
+        let entries: Vec<_> = catalog.in_theme(theme).collect();
+        let mut choices: Vec<Choice> = entries
+            .iter()
+            .map(|e| Choice {
+                id: e.id.clone(),
+                label: format!("{:<20} {}", e.id, e.description),
+            })
+            .collect();
+        if theme.is_multi() {
+            let defaults: Vec<bool> = entries.iter().map(|e| e.default).collect();
+            let picked = prompter.multi_select(theme, &choices, &defaults)?;
+            answers.set(
+                theme,
+                picked.into_iter().map(|i| choices[i].id.clone()).collect(),
+            );
+        } else {
+            choices.push(Choice {
+                id: "none".into(),
+                label: format!("{:<20} {}", "none", "no tool for this theme"),
+            });
+            let default = entries
+                .iter()
+                .position(|e| e.default)
+                .unwrap_or(choices.len() - 1);
+            let i = prompter.select(theme, &choices, default)?;
+            answers.set(theme, vec![choices[i].id.clone()]);
+        }
+    }
+    Ok(())
+}
+
+fn resolve(
+    catalog: &Catalog,
+    project: &str,
+    answers: &Answers,
+    target: &Path,
+    force: bool,
+) -> Result<Plan> {
+    // With --force over an existing project, keep its secrets: its volumes were made with them.
+    let existing = if force {
+        read_env(&target.join(generate::ENV_FILE))
+    } else {
+        BTreeMap::new()
+    };
+    let plan = plan::resolve(catalog, project, answers, |name| {
+        existing.get(name).cloned().unwrap_or_else(random_secret)
+    })?;
+    Ok(plan)
+}
+
+fn read_env(path: &Path) -> BTreeMap<String, String> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect()
+}
+
+/// 32 characters from the OS's random source, letters and digits only so
+/// they need no quoting in URLs, YAML or shells.
+pub fn random_secret() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut out = String::with_capacity(32);
+    while out.len() < 32 {
+        let mut buf = [0u8; 64];
+        getrandom::fill(&mut buf).expect("the OS random source works");
+        // 248 = 4 * 62: drop bytes above it so every character is equally likely.
+        out.extend(
+            buf.iter()
+                .filter(|b| **b < 248)
+                .map(|b| ALPHABET[(*b % 62) as usize] as char)
+                .take(32 - out.len()),
+        );
+    }
+    out
+}
+
+pub fn summary(ui: Ui, plan: &Plan) -> String {
+    let mut s = format!("{} {}\n", ui.bold("project"), plan.project);
+    for theme in Theme::ALL {
+        let picks: Vec<&str> = plan
+            .entries
+            .iter()
+            .filter(|e| e.theme == theme)
+            .map(|e| e.id.as_str())
+            .collect();
+        let picks = if picks.is_empty() {
+            "none".to_string()
+        } else {
+            picks.join(", ")
+        };
+        s.push_str(&format!("  {:<12} {}\n", theme.id(), picks));
+    }
+    s.push_str(&urls(plan));
+    s
+}
+
+fn urls(plan: &Plan) -> String {
+    let mut s = String::new();
+    for svc in &plan.services {
+        for (spec, host) in &svc.ports {
+            s.push_str(&format!(
+                "\n  {:<14} {}://127.0.0.1:{host}",
+                svc.name, spec.scheme
+            ));
+        }
+    }
+    if s.is_empty() {
+        s
+    } else {
+        format!("services:{s}")
+    }
+}

@@ -1,0 +1,223 @@
+//! The only code that writes a project to disk.
+//!
+//! Files are rendered into a temporary directory next to (or inside) the
+//! target and then moved into place, so an error or an interrupt leaves no
+//! half-written project. A non-empty target is refused unless `force`, and
+//! then only brickyard's own files are replaced. Nothing is written through
+//! a symbolic link, so nothing lands outside the target.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::GeneratedFile;
+
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("{path} is a file, not a directory; choose another name for the project")]
+    TargetIsFile { path: PathBuf },
+    #[error(
+        "{path} is not empty; choose a new directory, or pass --force to replace the files brickyard generates (yours are kept)"
+    )]
+    NotEmpty { path: PathBuf },
+    #[error(
+        "{path} goes through a symbolic link ({link}); brickyard writes only inside the project"
+    )]
+    Symlink { path: String, link: PathBuf },
+    #[error("cannot write {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> WriteError + '_ {
+    move |source| WriteError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// What happened to each file.
+#[derive(Debug, Default)]
+pub struct Written {
+    pub created: Vec<String>,
+    pub replaced: Vec<String>,
+}
+
+/// Checks a target can take the project, without writing anything.
+pub fn preflight(target: &Path, force: bool) -> Result<(), WriteError> {
+    match fs::symlink_metadata(target) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(io(target)(e)),
+        Ok(meta) if !meta.is_dir() => Err(WriteError::TargetIsFile {
+            path: target.to_path_buf(),
+        }),
+        Ok(_) => {
+            let non_empty = fs::read_dir(target).map_err(io(target))?.next().is_some();
+            if non_empty && !force {
+                return Err(WriteError::NotEmpty {
+                    path: target.to_path_buf(),
+                });
+            }
+            Ok(())
+        }
+    }
+}
+
+pub fn write(target: &Path, files: &[GeneratedFile], force: bool) -> Result<Written, WriteError> {
+    preflight(target, force)?;
+    let exists = target.exists();
+    let staging_parent = if exists {
+        target.to_path_buf()
+    } else {
+        let parent = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        fs::create_dir_all(&parent).map_err(io(&parent))?;
+        parent
+    };
+    let staging = tempfile::Builder::new()
+        .prefix(".brickyard-")
+        .tempdir_in(&staging_parent)
+        .map_err(io(&staging_parent))?;
+    for file in files {
+        stage(staging.path(), file)?;
+    }
+
+    let mut written = Written::default();
+    if !exists {
+        // One rename: the project appears whole or not at all.
+        let staged = staging.keep();
+        fs::rename(&staged, target).map_err(|e| {
+            let _ = fs::remove_dir_all(&staged);
+            io(target)(e)
+        })?;
+        written.created = files.iter().map(|f| f.path.clone()).collect();
+        return Ok(written);
+    }
+
+    // Into an existing directory: refuse any path through a link first, then
+    // move each staged file over its place.
+    for file in files {
+        check_no_links(target, &file.path)?;
+    }
+    for file in files {
+        let dest = target.join(&file.path);
+        let replaced = dest.exists();
+        if let Some(parent) = dest.parent() {
+            fs::create_dir_all(parent).map_err(io(parent))?;
+        }
+        fs::rename(staging.path().join(&file.path), &dest).map_err(io(&dest))?;
+        if replaced {
+            written.replaced.push(file.path.clone());
+        } else {
+            written.created.push(file.path.clone());
+        }
+    }
+    Ok(written)
+}
+
+fn stage(root: &Path, file: &GeneratedFile) -> Result<(), WriteError> {
+    crate::catalog::check_relative(&file.path).map_err(|why| WriteError::Io {
+        path: PathBuf::from(&file.path),
+        source: std::io::Error::other(why),
+    })?;
+    let path = root.join(&file.path);
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).map_err(io(parent))?;
+    }
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(if file.private { 0o600 } else { 0o644 });
+    }
+    let mut f = options.open(&path).map_err(io(&path))?;
+    f.write_all(file.contents.as_bytes()).map_err(io(&path))?;
+    Ok(())
+}
+
+/// Every existing component of `rel` under `root` must be a real directory
+/// (or, for the last one, a real file).
+fn check_no_links(root: &Path, rel: &str) -> Result<(), WriteError> {
+    let mut path = root.to_path_buf();
+    for part in rel.split('/') {
+        path.push(part);
+        match fs::symlink_metadata(&path) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                return Err(WriteError::Symlink {
+                    path: rel.to_string(),
+                    link: path,
+                });
+            }
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str, contents: &str) -> GeneratedFile {
+        GeneratedFile {
+            path: path.into(),
+            contents: contents.into(),
+            private: path == ".env",
+        }
+    }
+
+    #[test]
+    fn a_new_project_appears_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("p");
+        write(&target, &[file("a/b.txt", "x"), file(".env", "S=1")], false).unwrap();
+        assert_eq!(fs::read_to_string(target.join("a/b.txt")).unwrap(), "x");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(target.join(".env"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        // No staging directory is left beside it.
+        let left: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(left.len(), 1);
+    }
+
+    #[test]
+    fn force_keeps_the_users_files() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("mine.txt"), "keep").unwrap();
+        fs::write(dir.path().join("README.md"), "old").unwrap();
+        let w = write(dir.path(), &[file("README.md", "new")], true).unwrap();
+        assert_eq!(w.replaced, vec!["README.md"]);
+        assert_eq!(
+            fs::read_to_string(dir.path().join("mine.txt")).unwrap(),
+            "keep"
+        );
+        assert_eq!(
+            fs::read_to_string(dir.path().join("README.md")).unwrap(),
+            "new"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_inside_the_target_is_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("app")).unwrap();
+        let err = write(dir.path(), &[file("app/main.py", "x")], true).unwrap_err();
+        assert!(matches!(err, WriteError::Symlink { .. }), "{err}");
+        assert!(fs::read_dir(outside.path()).unwrap().next().is_none());
+    }
+}

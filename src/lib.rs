@@ -1,0 +1,71 @@
+//! brickyard: scaffold a local development stack and boot it on Docker.
+//!
+//! catalog + answers -> plan -> render -> write; compose.yaml on disk ->
+//! stack model -> engine. Only the engine is async.
+
+pub mod catalog;
+pub mod cli;
+pub mod commands;
+pub mod generate;
+pub mod plan;
+pub mod prompt;
+pub mod render;
+pub mod ui;
+
+use std::process::ExitCode;
+
+use cli::{CatalogCommand, Cli, Command};
+
+/// Exit codes, in one place. Scripts may rely on them.
+pub mod exit {
+    /// Something failed (bad input, a failed check, a service that did not come up).
+    pub const FAILURE: u8 = 1;
+    /// The command line itself was wrong (clap's own code).
+    pub const USAGE: u8 = 2;
+    /// No Docker engine answered.
+    pub const NO_DAEMON: u8 = 3;
+    /// The person cancelled (Esc, Ctrl-C).
+    pub const CANCELLED: u8 = 130;
+}
+
+/// An error that carries its own exit code.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Coded {
+    pub code: u8,
+    pub message: String,
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let ui = ui::Ui::new(cli.quiet);
+    let catalog = catalog::Catalog::load(&cli.catalog)?;
+    match &cli.command {
+        Command::New(args) => {
+            let mut terminal = prompt::Terminal;
+            commands::new::run(ui, &catalog, args, Some(&mut terminal))
+        }
+        Command::Catalog(CatalogCommand::List { theme, json }) => {
+            commands::catalog::list(ui, &catalog, theme.as_deref(), *json)
+        }
+        Command::Catalog(CatalogCommand::Show { id }) => commands::catalog::show(ui, &catalog, id),
+        Command::Up(_) | Command::Down(_) | Command::Ps(_) | Command::Logs(_) => {
+            anyhow::bail!("not built yet")
+        }
+    }
+}
+
+/// Prints an error with its cause chain, and picks the exit code.
+pub fn report(err: &anyhow::Error) -> ExitCode {
+    eprintln!("{} {err}", console::style("error:").red().bold());
+    for cause in err.chain().skip(1) {
+        eprintln!("  caused by: {cause}");
+    }
+    let code = if let Some(c) = err.downcast_ref::<Coded>() {
+        c.code
+    } else if err.downcast_ref::<prompt::Cancelled>().is_some() {
+        exit::CANCELLED
+    } else {
+        exit::FAILURE
+    };
+    ExitCode::from(code)
+}

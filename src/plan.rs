@@ -1,0 +1,518 @@
+//! Selection + catalog -> Plan.
+//!
+//! Answers come from flags, an answers file, a preset, defaults or prompts;
+//! resolving them against the catalog gives a Plan with nothing optional left:
+//! every pick checked, every conflict explained, every port and secret decided.
+//! Everything here is pure: no terminal, no disk.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::{Catalog, Entry, PortSpec, ServiceFragment, Theme};
+
+/// The picks, as written in `brickyard.yaml`, a preset, or given by flags.
+/// A theme left out is unsettled; `none` settles it with no tool.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Answers {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ci: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vcs: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_mgmt: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monitoring: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub containers: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub services: Option<Vec<String>>,
+    /// Host ports by `service:container-port`; every assigned port is recorded
+    /// here so that `--answers` reproduces the project exactly.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub ports: BTreeMap<String, u16>,
+}
+
+impl Answers {
+    /// The picks of one theme, `None` when unsettled.
+    pub fn get(&self, theme: Theme) -> Option<Vec<String>> {
+        let one = |v: &Option<String>| v.as_ref().map(|s| vec![s.clone()]);
+        match theme {
+            Theme::Ci => one(&self.ci),
+            Theme::Vcs => one(&self.vcs),
+            Theme::ConfigMgmt => one(&self.config_mgmt),
+            Theme::Monitoring => one(&self.monitoring),
+            Theme::Containers => one(&self.containers),
+            Theme::App => one(&self.app),
+            Theme::Services => self.services.clone(),
+        }
+    }
+
+    /// Settles a theme. `none` (or an empty list) means no tool.
+    pub fn set(&mut self, theme: Theme, picks: Vec<String>) {
+        let first = || picks.first().cloned().or(Some("none".into()));
+        match theme {
+            Theme::Ci => self.ci = first(),
+            Theme::Vcs => self.vcs = first(),
+            Theme::ConfigMgmt => self.config_mgmt = first(),
+            Theme::Monitoring => self.monitoring = first(),
+            Theme::Containers => self.containers = first(),
+            Theme::App => self.app = first(),
+            Theme::Services => {
+                self.services = Some(picks.into_iter().filter(|p| p != "none").collect())
+            }
+        }
+    }
+
+    /// Fills what this one leaves unsettled from `lower` (flags over answers over preset).
+    pub fn or(mut self, lower: &Answers) -> Answers {
+        for theme in Theme::ALL {
+            if self.get(theme).is_none()
+                && let Some(p) = lower.get(theme)
+            {
+                self.set(theme, p);
+            }
+        }
+        if self.project.is_none() {
+            self.project = lower.project.clone();
+        }
+        for (k, v) in &lower.ports {
+            self.ports.entry(k.clone()).or_insert(*v);
+        }
+        self
+    }
+
+    pub fn unsettled(&self) -> Vec<Theme> {
+        Theme::ALL
+            .into_iter()
+            .filter(|t| self.get(*t).is_none())
+            .collect()
+    }
+
+    pub fn all_ids(&self) -> Vec<&str> {
+        [
+            &self.ci,
+            &self.vcs,
+            &self.config_mgmt,
+            &self.monitoring,
+            &self.containers,
+            &self.app,
+        ]
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+        .chain(self.services.iter().flatten().map(String::as_str))
+        .collect()
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum PlanError {
+    #[error(
+        "unknown {theme} `{id}`{hint}\n  see the choices: brickyard catalog list --theme {theme}"
+    )]
+    Unknown {
+        theme: Theme,
+        id: String,
+        hint: String,
+    },
+    #[error("`{id}` is a {actual} tool, not {theme}; pass it as --{actual} {id}")]
+    WrongTheme {
+        theme: Theme,
+        actual: Theme,
+        id: String,
+    },
+    #[error("{theme} takes one pick, got {picks}; choose one of them")]
+    TooMany { theme: Theme, picks: String },
+    #[error("{name} needs one of {options}: {reason}\n  pick one, e.g. --{theme} {first}")]
+    Missing {
+        name: String,
+        options: String,
+        reason: String,
+        theme: Theme,
+        first: String,
+    },
+    #[error("{a} and {b} cannot be picked together: {reason}")]
+    Conflict {
+        a: String,
+        b: String,
+        reason: String,
+    },
+    #[error("{a} and {b} both define the compose service `{service}`; drop one of them")]
+    ServiceClash {
+        a: String,
+        b: String,
+        service: String,
+    },
+    #[error("{message}")]
+    Ports { message: String },
+    #[error("project name `{name}` is not usable: {why}")]
+    ProjectName { name: String, why: String },
+}
+
+/// A compose service with everything decided.
+#[derive(Debug, Clone)]
+pub struct PlannedService {
+    pub name: String,
+    /// The catalog entry that contributed it.
+    pub from: String,
+    pub fragment: ServiceFragment,
+    /// (spec, host port) in the fragment's order.
+    pub ports: Vec<(PortSpec, u16)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub project: String,
+    /// The settled picks, with every port recorded: what brickyard.yaml holds.
+    pub answers: Answers,
+    /// Picked entries in theme order, services in the order given.
+    pub entries: Vec<Entry>,
+    pub services: Vec<PlannedService>,
+    pub secrets: BTreeMap<String, String>,
+    /// Things a person should know about how the plan was reached.
+    pub notes: Vec<String>,
+}
+
+impl Plan {
+    pub fn has(&self, id: &str) -> bool {
+        self.entries.iter().any(|e| e.id == id)
+    }
+
+    pub fn service(&self, name: &str) -> Option<&PlannedService> {
+        self.services.iter().find(|s| s.name == name)
+    }
+}
+
+/// A compose project name: lowercase letters, digits, dashes, underscores.
+pub fn check_project_name(name: &str) -> Result<(), PlanError> {
+    let bad = |why: &str| PlanError::ProjectName {
+        name: name.into(),
+        why: why.into(),
+    };
+    let first = name.chars().next().ok_or_else(|| bad("it is empty"))?;
+    let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_';
+    if !(first.is_ascii_lowercase() || first.is_ascii_digit()) || !name.chars().all(allowed) {
+        return Err(bad(&format!(
+            "Docker Compose project names are lowercase letters, digits, `-` and `_`, starting with a letter or digit (e.g. `{}`)",
+            suggest_project_name(name)
+        )));
+    }
+    Ok(())
+}
+
+pub fn suggest_project_name(name: &str) -> String {
+    let s: String = name
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let s = s.trim_matches('-').to_string();
+    if s.is_empty() { "app".into() } else { s }
+}
+
+/// Resolves settled answers against the catalog. `secret` makes each secret
+/// value; callers pass a random source (tests pass a fixed one).
+pub fn resolve(
+    catalog: &Catalog,
+    project: &str,
+    answers: &Answers,
+    mut secret: impl FnMut(&str) -> String,
+) -> Result<Plan, PlanError> {
+    check_project_name(project)?;
+    let mut notes = Vec::new();
+    let mut picked: Vec<&Entry> = Vec::new();
+    for theme in Theme::ALL {
+        let picks = answers.get(theme).unwrap_or_default();
+        let picks: Vec<&String> = picks_iter(&picks).collect();
+        if !theme.is_multi() && picks.len() > 1 {
+            return Err(PlanError::TooMany {
+                theme,
+                picks: join_and(picks.iter().map(|s| s.as_str())),
+            });
+        }
+        for id in picks {
+            picked.push(lookup(catalog, theme, id)?);
+        }
+    }
+
+    // Implied entries join the picks, once; an implied single-pick tool
+    // cannot displace what the user chose.
+    let mut i = 0;
+    while i < picked.len() {
+        for implied in &picked[i].implies.clone() {
+            if picked.iter().any(|e| &e.id == implied) {
+                continue;
+            }
+            let entry = catalog.get(implied).expect("validated at load");
+            if !entry.theme.is_multi()
+                && let Some(other) = picked.iter().find(|e| e.theme == entry.theme)
+            {
+                return Err(PlanError::Conflict {
+                    a: picked[i].id.clone(),
+                    b: other.id.clone(),
+                    reason: format!(
+                        "{} brings {} along, and {} takes one pick",
+                        picked[i].name, entry.name, entry.theme
+                    ),
+                });
+            }
+            notes.push(format!("{} brings {} along", picked[i].name, entry.name));
+            picked.push(entry);
+        }
+        i += 1;
+    }
+
+    let ids: BTreeSet<&str> = picked.iter().map(|e| e.id.as_str()).collect();
+    for entry in &picked {
+        for req in &entry.requires {
+            if !req.one_of.iter().any(|o| ids.contains(o.as_str())) {
+                let first = &req.one_of[0];
+                let theme = catalog.get(first).expect("validated").theme;
+                return Err(PlanError::Missing {
+                    name: entry.name.clone(),
+                    options: join_or(req.one_of.iter().map(String::as_str)),
+                    reason: req.reason.clone(),
+                    theme,
+                    first: first.clone(),
+                });
+            }
+        }
+        for conflict in &entry.conflicts {
+            if ids.contains(conflict.id.as_str()) {
+                return Err(PlanError::Conflict {
+                    a: entry.id.clone(),
+                    b: conflict.id.clone(),
+                    reason: conflict.reason.clone(),
+                });
+            }
+        }
+    }
+
+    let services = plan_services(&picked, answers)?;
+
+    let mut secrets = BTreeMap::new();
+    for entry in &picked {
+        for name in &entry.secrets {
+            secrets.entry(name.clone()).or_insert_with(|| secret(name));
+        }
+    }
+
+    let mut settled = answers.clone();
+    settled.project = Some(project.to_string());
+    settled.ports = services
+        .iter()
+        .flat_map(|s| {
+            s.ports
+                .iter()
+                .map(move |(spec, host)| (format!("{}:{}", s.name, spec.container), *host))
+        })
+        .collect();
+    Ok(Plan {
+        project: project.to_string(),
+        answers: settled,
+        entries: picked.into_iter().cloned().collect(),
+        services,
+        secrets,
+        notes,
+    })
+}
+
+fn picks_iter(picks: &[String]) -> impl Iterator<Item = &String> {
+    picks.iter().filter(|p| p.as_str() != "none")
+}
+
+fn lookup<'c>(catalog: &'c Catalog, theme: Theme, id: &str) -> Result<&'c Entry, PlanError> {
+    match catalog.get(id) {
+        Some(e) if e.theme == theme => Ok(e),
+        Some(e) => Err(PlanError::WrongTheme {
+            theme,
+            actual: e.theme,
+            id: id.into(),
+        }),
+        None => Err(PlanError::Unknown {
+            theme,
+            id: id.into(),
+            hint: catalog
+                .closest(Some(theme), id)
+                .map(|c| format!("; did you mean `{c}`?"))
+                .unwrap_or_default(),
+        }),
+    }
+}
+
+/// Collects each entry's compose services and gives every published port a
+/// host port on 127.0.0.1 that no other service of the project has.
+fn plan_services(picked: &[&Entry], answers: &Answers) -> Result<Vec<PlannedService>, PlanError> {
+    // The app first, then what it uses: earlier services get first claim on ports.
+    let mut ordered: Vec<&&Entry> = picked.iter().collect();
+    ordered.sort_by_key(|e| match e.theme {
+        Theme::App => 0,
+        Theme::Services => 1,
+        _ => 2,
+    });
+    let mut services: Vec<PlannedService> = Vec::new();
+    for entry in ordered {
+        for (name, fragment) in &entry.services {
+            if let Some(other) = services.iter().find(|s| &s.name == name) {
+                return Err(PlanError::ServiceClash {
+                    a: other.from.clone(),
+                    b: entry.id.clone(),
+                    service: name.clone(),
+                });
+            }
+            services.push(PlannedService {
+                name: name.clone(),
+                from: entry.id.clone(),
+                fragment: fragment.clone(),
+                ports: Vec::new(),
+            });
+        }
+    }
+    // Ports the user fixed (answers file) are taken first, then the rest.
+    let mut taken: BTreeMap<u16, String> = BTreeMap::new();
+    for svc in &services {
+        for spec in &svc.fragment.ports {
+            let key = format!("{}:{}", svc.name, spec.container);
+            if let Some(&host) = answers.ports.get(&key)
+                && let Some(owner) = taken.insert(host, key.clone())
+            {
+                return Err(PlanError::Ports {
+                    message: format!(
+                        "host port {host} is given to both {owner} and {key} in `ports`; give each its own"
+                    ),
+                });
+            }
+        }
+    }
+    for svc in &mut services {
+        for spec in &svc.fragment.ports {
+            let key = format!("{}:{}", svc.name, spec.container);
+            let host = match answers.ports.get(&key) {
+                Some(&h) => h,
+                None => {
+                    let mut h = spec.host;
+                    while taken.contains_key(&h) {
+                        h = h.checked_add(1).ok_or_else(|| PlanError::Ports {
+                            message: format!("no free host port above {} for {key}", spec.host),
+                        })?;
+                    }
+                    taken.insert(h, key.clone());
+                    h
+                }
+            };
+            svc.ports.push((spec.clone(), host));
+        }
+    }
+    Ok(services)
+}
+
+fn join_with<'a>(items: impl Iterator<Item = &'a str>, last: &str) -> String {
+    let items: Vec<&str> = items.collect();
+    match items.as_slice() {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [init @ .., tail] => format!("{} {last} {tail}", init.join(", ")),
+    }
+}
+
+fn join_or<'a>(items: impl Iterator<Item = &'a str>) -> String {
+    join_with(items, "or")
+}
+
+fn join_and<'a>(items: impl Iterator<Item = &'a str>) -> String {
+    join_with(items, "and")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answers(pairs: &[(Theme, &str)]) -> Answers {
+        let mut a = Answers::default();
+        for theme in Theme::ALL {
+            a.set(theme, vec!["none".into()]);
+        }
+        for (theme, v) in pairs {
+            a.set(*theme, v.split(',').map(String::from).collect());
+        }
+        a
+    }
+
+    fn fixed(name: &str) -> String {
+        format!("secret-{name}")
+    }
+
+    #[test]
+    fn woodpecker_without_a_forge_says_why() {
+        let catalog = Catalog::load(&[]).unwrap();
+        let err =
+            resolve(&catalog, "x", &answers(&[(Theme::Ci, "woodpecker")]), fixed).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("needs one of gitea, github or gitlab"),
+            "{text}"
+        );
+        assert!(text.contains("--vcs gitea"), "{text}");
+    }
+
+    #[test]
+    fn ports_never_collide_and_are_recorded() {
+        let catalog = Catalog::load(&[]).unwrap();
+        let a = answers(&[
+            (Theme::App, "python"),
+            (Theme::Services, "postgres,mysql,redis,rabbitmq,memcached"),
+            (Theme::Monitoring, "prometheus-grafana"),
+            (Theme::Vcs, "gitea"),
+            (Theme::Ci, "woodpecker"),
+        ]);
+        let plan = resolve(&catalog, "x", &a, fixed).unwrap();
+        let hosts: Vec<u16> = plan
+            .services
+            .iter()
+            .flat_map(|s| s.ports.iter().map(|p| p.1))
+            .collect();
+        let unique: BTreeSet<u16> = hosts.iter().copied().collect();
+        assert_eq!(hosts.len(), unique.len(), "{hosts:?}");
+        assert_eq!(plan.answers.ports.len(), hosts.len());
+    }
+
+    #[test]
+    fn a_fixed_port_is_kept_and_others_move_around_it() {
+        let catalog = Catalog::load(&[]).unwrap();
+        let mut a = answers(&[(Theme::App, "python"), (Theme::Services, "postgres")]);
+        a.ports.insert("app:8000".into(), 5432);
+        let plan = resolve(&catalog, "x", &a, fixed).unwrap();
+        assert_eq!(plan.service("app").unwrap().ports[0].1, 5432);
+        assert_eq!(plan.service("postgres").unwrap().ports[0].1, 5433);
+    }
+
+    #[test]
+    fn secrets_come_from_the_source() {
+        let catalog = Catalog::load(&[]).unwrap();
+        let a = answers(&[(Theme::App, "python"), (Theme::Services, "postgres")]);
+        let plan = resolve(&catalog, "x", &a, fixed).unwrap();
+        assert_eq!(
+            plan.secrets["POSTGRES_PASSWORD"],
+            "secret-POSTGRES_PASSWORD"
+        );
+    }
+
+    #[test]
+    fn project_names_follow_compose() {
+        assert!(check_project_name("my-app_2").is_ok());
+        let err = check_project_name("My App").unwrap_err().to_string();
+        assert!(err.contains("`my-app`"), "{err}");
+    }
+}
