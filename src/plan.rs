@@ -329,6 +329,77 @@ pub fn resolve(
     })
 }
 
+/// A settled set of picks that includes `id`: the defaults, with `id` picked
+/// and its requirements met by their first option. Used to render and
+/// validate every catalog entry, not only the presets.
+pub fn sample_answers(catalog: &Catalog, id: &str) -> Answers {
+    let mut answers = Answers::default();
+    for theme in Theme::ALL {
+        answers.set(
+            theme,
+            catalog
+                .in_theme(theme)
+                .filter(|e| e.default)
+                .map(|e| e.id.clone())
+                .collect(),
+        );
+    }
+    let Some(entry) = catalog.get(id) else {
+        return answers;
+    };
+    let pick = |answers: &mut Answers, e: &Entry| {
+        let mut picks = if e.theme.is_multi() {
+            answers.get(e.theme).unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        if !picks.contains(&e.id) {
+            picks.push(e.id.clone());
+        }
+        answers.set(e.theme, picks);
+    };
+    pick(&mut answers, entry);
+    for req in &entry.requires {
+        if !req
+            .one_of
+            .iter()
+            .any(|o| answers.all_ids().contains(&o.as_str()))
+            && let Some(first) = catalog.get(&req.one_of[0])
+        {
+            pick(&mut answers, first);
+        }
+    }
+    // Picks the defaults made that now need something else drop to `none`.
+    for theme in Theme::ALL {
+        if theme == entry.theme {
+            continue;
+        }
+        let others: Vec<String> = answers.get(theme).unwrap_or_default();
+        for other in others {
+            let Some(e) = catalog.get(&other) else {
+                continue;
+            };
+            let unmet = e.requires.iter().any(|r| {
+                !r.one_of
+                    .iter()
+                    .any(|o| answers.all_ids().contains(&o.as_str()))
+            });
+            let clash = e.conflicts.iter().any(|c| c.id == entry.id)
+                || entry.conflicts.iter().any(|c| c.id == e.id);
+            if unmet || clash {
+                let kept: Vec<String> = answers
+                    .get(theme)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|x| x != &other)
+                    .collect();
+                answers.set(theme, kept);
+            }
+        }
+    }
+    answers
+}
+
 fn picks_iter(picks: &[String]) -> impl Iterator<Item = &String> {
     picks.iter().filter(|p| p.as_str() != "none")
 }

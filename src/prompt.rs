@@ -14,6 +14,8 @@ pub struct Choice {
 pub struct Cancelled;
 
 pub trait Prompter {
+    /// Whether questions can be asked at all (a terminal on both ends).
+    fn available(&self) -> bool;
     /// One pick; returns the index of the choice.
     fn select(
         &mut self,
@@ -36,6 +38,11 @@ pub trait Prompter {
 pub struct Terminal;
 
 impl Prompter for Terminal {
+    fn available(&self) -> bool {
+        use std::io::IsTerminal;
+        std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+    }
+
     fn select(
         &mut self,
         theme: Theme,
@@ -93,6 +100,9 @@ pub struct Scripted {
 }
 
 impl Prompter for Scripted {
+    fn available(&self) -> bool {
+        true
+    }
     fn select(&mut self, _: Theme, _: &[Choice], _: usize) -> Result<usize, Cancelled> {
         self.answers
             .pop_front()

@@ -1,7 +1,6 @@
 //! `brickyard new`: settle the picks, resolve the plan, write the project.
 
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
@@ -27,8 +26,7 @@ pub fn run(
     let mut answers = settle(catalog, args)?;
     let unsettled = answers.unsettled();
     if !unsettled.is_empty() {
-        let prompter =
-            prompter.filter(|_| std::io::stdin().is_terminal() && std::io::stderr().is_terminal());
+        let prompter = prompter.filter(|p| p.available());
         let Some(prompter) = prompter else {
             let flags: Vec<String> = unsettled.iter().map(|t| format!("--{t}")).collect();
             bail!(

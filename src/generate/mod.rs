@@ -179,3 +179,48 @@ pub fn context(catalog: &Catalog, plan: &Plan) -> Value {
         "secrets": plan.secrets.keys().collect::<Vec<_>>(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{resolve, sample_answers};
+
+    /// Every entry's templates render in strict mode, in a plan that picks it,
+    /// with each app language (templates branch on the language).
+    #[test]
+    fn every_entry_renders_in_strict_mode() {
+        let catalog = Catalog::load(&[]).unwrap();
+        let apps: Vec<String> = catalog.in_theme(Theme::App).map(|e| e.id.clone()).collect();
+        for entry in catalog.entries() {
+            for app in &apps {
+                let mut answers = sample_answers(&catalog, &entry.id);
+                if entry.theme != Theme::App {
+                    answers.set(Theme::App, vec![app.clone()]);
+                }
+                let plan = resolve(&catalog, "sample", &answers, |n| format!("s-{n}"))
+                    .unwrap_or_else(|e| panic!("{} with {app}: {e}", entry.id));
+                let files = files(&catalog, &plan)
+                    .unwrap_or_else(|e| panic!("{} with {app}: {e}", entry.id));
+                for spec in &entry.files {
+                    assert!(
+                        files.iter().any(|f| f.path == spec.path),
+                        "{} did not write {}",
+                        entry.id,
+                        spec.path
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn no_app_still_renders() {
+        let catalog = Catalog::load(&[]).unwrap();
+        let mut answers = sample_answers(&catalog, "jenkins");
+        answers.set(Theme::App, vec!["none".into()]);
+        let plan = resolve(&catalog, "sample", &answers, |n| format!("s-{n}")).unwrap();
+        let files = files(&catalog, &plan).unwrap();
+        assert!(files.iter().any(|f| f.path == "Jenkinsfile"));
+        assert!(!files.iter().any(|f| f.path == "Dockerfile"));
+    }
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Benchmark: `brickyard new --preset full --yes` on a release build.
+# Prints the median wall time of repeated runs (target: under 20 ms).
+# Usage: bench/new.sh [RUNS]   (needs hyperfine: apt-get install hyperfine)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs="${1:-50}"
+cargo build --release --quiet
+bin="$PWD/target/release/brickyard"
+work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
+hyperfine --warmup 5 --runs "$runs" --shell=none \
+  --prepare "rm -rf $work/p" \
+  --export-json "$work/result.json" \
+  "$bin new $work/p --preset full --yes --quiet" >&2
+python3 - "$work/result.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"][0]
+print(f"brickyard new --preset full --yes: median {r['median']*1000:.2f} ms, "
+      f"mean {r['mean']*1000:.2f} ms, min {r['min']*1000:.2f} ms over {len(r['times'])} runs (target < 20 ms)")
+PY

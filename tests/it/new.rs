@@ -1,0 +1,728 @@
+//! `brickyard new` and `brickyard catalog`, as a user runs them.
+
+use std::fs;
+
+use brickyard::catalog::Catalog;
+use brickyard::cli::NewArgs;
+use brickyard::prompt::Scripted;
+use brickyard::ui::Ui;
+use predicates::prelude::*;
+
+use crate::support::{brickyard, fixture, scratch, stderr_of, tree};
+
+#[test]
+fn yes_takes_the_defaults_and_says_what_to_do_next() {
+    let (_dir, project) = scratch();
+    brickyard()
+        .arg("new")
+        .arg(&project)
+        .arg("--yes")
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("created"))
+        .stderr(predicate::str::contains("brickyard up"))
+        .stderr(predicate::str::contains("http://127.0.0.1:8000"));
+    let files = tree(&project);
+    for f in [
+        "brickyard.yaml",
+        "compose.yaml",
+        "Dockerfile",
+        ".dockerignore",
+        ".env",
+        ".gitignore",
+        "README.md",
+        "app/main.py",
+    ] {
+        assert!(files.contains(&f.to_string()), "{f} missing from {files:?}");
+    }
+}
+
+#[test]
+fn secrets_live_only_in_a_private_ignored_env_file() {
+    let (_dir, project) = scratch();
+    brickyard()
+        .args(["new", "--preset", "full", "--yes"])
+        .arg(&project)
+        .assert()
+        .success();
+    let env = fs::read_to_string(project.join(".env")).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(project.join(".env"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    assert!(
+        fs::read_to_string(project.join(".gitignore"))
+            .unwrap()
+            .lines()
+            .any(|l| l == ".env")
+    );
+    let secrets: Vec<&str> = env
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .map(|(_, v)| v)
+        .collect();
+    assert!(secrets.len() >= 5, "{env}");
+    for file in tree(&project).into_iter().filter(|f| f != ".env") {
+        let text = fs::read_to_string(project.join(&file)).unwrap();
+        for s in &secrets {
+            assert!(!text.contains(s), "a secret leaked into {file}");
+        }
+    }
+    let compose = fs::read_to_string(project.join("compose.yaml")).unwrap();
+    let ports: Vec<&str> = compose
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("- 127.") || l.contains(":127."))
+        .collect();
+    assert!(!ports.is_empty());
+    let doc: serde_yaml::Value = serde_yaml::from_str(&compose).unwrap();
+    for (name, svc) in doc["services"].as_mapping().unwrap() {
+        for port in svc["ports"].as_sequence().into_iter().flatten() {
+            assert!(
+                port.as_str().unwrap().starts_with("127.0.0.1:"),
+                "{name:?} publishes {port:?} beyond loopback"
+            );
+        }
+    }
+}
+
+#[test]
+fn two_runs_make_different_secrets() {
+    let (_dir, project) = scratch();
+    let other = project.with_file_name("other");
+    for p in [&project, &other] {
+        brickyard()
+            .args(["new", "--preset", "demo"])
+            .arg(p)
+            .assert()
+            .success();
+    }
+    assert_ne!(
+        fs::read_to_string(project.join(".env")).unwrap(),
+        fs::read_to_string(other.join(".env")).unwrap()
+    );
+}
+
+#[test]
+fn answers_file_reproduces_every_file_but_the_secrets() {
+    let (dir, project) = scratch();
+    brickyard()
+        .args([
+            "new",
+            "--ci",
+            "gitlab-ci",
+            "--vcs",
+            "gitlab",
+            "--config-mgmt",
+            "salt",
+            "--monitoring",
+            "influxdb-grafana",
+        ])
+        .args([
+            "--containers",
+            "compose",
+            "--app",
+            "node",
+            "--services",
+            "mysql,redis",
+            "--yes",
+        ])
+        .arg(&project)
+        .assert()
+        .success();
+    let again = dir.path().join("again").join("myapp");
+    brickyard()
+        .arg("new")
+        .arg(&again)
+        .arg("--answers")
+        .arg(project.join("brickyard.yaml"))
+        .assert()
+        .success();
+    assert_eq!(tree(&project), tree(&again));
+    for file in tree(&project).into_iter().filter(|f| f != ".env") {
+        assert_eq!(
+            fs::read(project.join(&file)).unwrap(),
+            fs::read(again.join(&file)).unwrap(),
+            "{file} differs"
+        );
+    }
+}
+
+#[test]
+fn flags_win_over_the_preset() {
+    let (_dir, project) = scratch();
+    brickyard()
+        .args(["new", "--preset", "demo", "--app", "go"])
+        .arg(&project)
+        .assert()
+        .success();
+    let answers = fs::read_to_string(project.join("brickyard.yaml")).unwrap();
+    assert!(answers.contains("app: go"), "{answers}");
+    assert!(answers.contains("- postgres"), "{answers}");
+    assert!(project.join("app/main.go").exists());
+}
+
+#[test]
+fn unknown_tool_suggests_the_closest() {
+    let (_dir, project) = scratch();
+    let out = brickyard()
+        .args(["new", "--yes", "--ci", "gitlab-cl"])
+        .arg(&project)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("unknown ci `gitlab-cl`; did you mean `gitlab-ci`?"),
+        "{err}"
+    );
+    assert!(err.contains("brickyard catalog list --theme ci"), "{err}");
+    assert!(!project.exists());
+}
+
+#[test]
+fn a_tool_in_the_wrong_theme_says_where_it_belongs() {
+    let (_dir, project) = scratch();
+    let out = brickyard()
+        .args(["new", "--yes", "--app", "postgres"])
+        .arg(&project)
+        .output()
+        .unwrap();
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("`postgres` is a services tool, not app; pass it as --services postgres"),
+        "{err}"
+    );
+}
+
+#[test]
+fn two_picks_in_a_single_pick_theme_are_refused() {
+    let (_dir, project) = scratch();
+    let out = brickyard()
+        .args(["new", "--yes", "--ci", "jenkins,travis"])
+        .arg(&project)
+        .output()
+        .unwrap();
+    assert!(
+        stderr_of(&out).contains("ci takes one pick, got jenkins and travis"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert!(!project.exists());
+}
+
+#[test]
+fn a_ci_server_without_a_forge_says_why() {
+    let (_dir, project) = scratch();
+    let out = brickyard()
+        .args(["new", "--yes", "--ci", "woodpecker", "--vcs", "none"])
+        .arg(&project)
+        .output()
+        .unwrap();
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("Woodpecker CI needs one of gitea, github or gitlab"),
+        "{err}"
+    );
+    assert!(err.contains("builds on a forge"), "{err}");
+    assert!(err.contains("--vcs gitea"), "{err}");
+}
+
+#[test]
+fn conflicting_picks_are_explained() {
+    let (_dir, project) = scratch();
+    let out = brickyard()
+        .arg("--catalog")
+        .arg(fixture("catalogs/team"))
+        .args(["new", "--yes", "--services", "postgres,sqlite"])
+        .arg(&project)
+        .output()
+        .unwrap();
+    let err = stderr_of(&out);
+    assert!(
+        err.contains(
+            "sqlite and postgres cannot be picked together: both are the app's DATABASE_URL"
+        ),
+        "{err}"
+    );
+    assert!(!project.exists());
+}
+
+#[test]
+fn a_team_catalog_adds_and_overrides_entries() {
+    let out = brickyard()
+        .arg("--catalog")
+        .arg(fixture("catalogs/team"))
+        .args(["catalog", "list", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let find = |id: &str| {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .cloned()
+    };
+    assert_eq!(find("sqlite").unwrap()["theme"], "services");
+    assert_eq!(
+        find("redis").unwrap()["description"],
+        "Our team's Redis, with our settings"
+    );
+}
+
+#[test]
+fn a_team_entry_can_bring_another_along() {
+    let (_dir, project) = scratch();
+    brickyard()
+        .arg("--catalog")
+        .arg(fixture("catalogs/team"))
+        .args(["new", "--yes", "--services", "worker-queue"])
+        .arg(&project)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("Worker queue brings Redis along"));
+    let answers = fs::read_to_string(project.join("compose.yaml")).unwrap();
+    assert!(answers.contains("redis:"), "{answers}");
+}
+
+#[test]
+fn a_malformed_answers_file_names_line_and_column() {
+    let (dir, project) = scratch();
+    let answers = dir.path().join("answers.yaml");
+    fs::write(
+        &answers,
+        "ci: github-actions\nservices: [postgres\napp: python\n",
+    )
+    .unwrap();
+    let out = brickyard()
+        .arg("new")
+        .arg(&project)
+        .arg("--answers")
+        .arg(&answers)
+        .output()
+        .unwrap();
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("answers file") && err.contains("is malformed"),
+        "{err}"
+    );
+    assert!(err.contains("line 3 column"), "{err}");
+    fs::write(
+        &answers,
+        "ci: github-actions\nmonitor: prometheus-grafana\n",
+    )
+    .unwrap();
+    let err = stderr_of(
+        &brickyard()
+            .arg("new")
+            .arg(&project)
+            .arg("--answers")
+            .arg(&answers)
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        err.contains("unknown field `monitor`") && err.contains("line 2 column 1"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_malformed_catalog_entry_names_file_and_field() {
+    let out = brickyard()
+        .arg("--catalog")
+        .arg(fixture("catalogs/malformed"))
+        .args(["catalog", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr_of(&out);
+    assert!(err.contains("malformed/services/broken.yaml"), "{err}");
+    assert!(err.contains("unknown field `imag`"), "{err}");
+}
+
+#[test]
+fn a_catalog_entry_that_writes_outside_the_project_is_rejected() {
+    let out = brickyard()
+        .arg("--catalog")
+        .arg(fixture("catalogs/escape"))
+        .args(["catalog", "list"])
+        .output()
+        .unwrap();
+    let err = stderr_of(&out);
+    assert!(err.contains("escape/ci/evil.yaml"), "{err}");
+    assert!(
+        err.contains("field `files.path`: `../../outside.txt` climbs out of the project"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_unpinned_image_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("services")).unwrap();
+    fs::write(
+        dir.path().join("services/latest.yaml"),
+        "id: latest\ntheme: services\nname: L\ndescription: d\nservices:\n  latest:\n    image: nginx:latest\n",
+    )
+    .unwrap();
+    let err = stderr_of(
+        &brickyard()
+            .arg("--catalog")
+            .arg(dir.path())
+            .args(["catalog", "list"])
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        err.contains("services/latest.yaml") && err.contains("must be pinned"),
+        "{err}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlinked_catalog_file_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("ci")).unwrap();
+    std::os::unix::fs::symlink(
+        fixture("catalogs/team/services/sqlite.yaml"),
+        dir.path().join("ci/link.yaml"),
+    )
+    .unwrap();
+    let err = stderr_of(
+        &brickyard()
+            .arg("--catalog")
+            .arg(dir.path())
+            .args(["catalog", "list"])
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        err.contains("ci/link.yaml") && err.contains("symbolic link"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_target_that_is_a_file_is_refused() {
+    let (_dir, project) = scratch();
+    fs::write(&project, "mine").unwrap();
+    let err = stderr_of(
+        &brickyard()
+            .args(["new", "--yes"])
+            .arg(&project)
+            .output()
+            .unwrap(),
+    );
+    assert!(err.contains("is a file, not a directory"), "{err}");
+    assert_eq!(fs::read_to_string(&project).unwrap(), "mine");
+}
+
+#[test]
+fn a_target_that_cannot_be_written_is_refused() {
+    let (dir, _) = scratch();
+    let blocker = dir.path().join("blocker");
+    fs::write(&blocker, "x").unwrap();
+    let err = stderr_of(
+        &brickyard()
+            .args(["new", "--yes"])
+            .arg(blocker.join("myapp"))
+            .output()
+            .unwrap(),
+    );
+    assert!(err.contains("cannot write"), "{err}");
+    #[cfg(target_os = "linux")]
+    {
+        // Not even root may create directories in /proc.
+        let err = stderr_of(
+            &brickyard()
+                .args(["new", "--yes", "/proc/brickyard-test/myapp"])
+                .output()
+                .unwrap(),
+        );
+        assert!(err.contains("cannot write /proc/brickyard-test"), "{err}");
+    }
+}
+
+#[test]
+fn a_non_empty_target_is_refused_and_force_keeps_the_users_files() {
+    let (_dir, project) = scratch();
+    fs::create_dir_all(&project).unwrap();
+    fs::write(project.join("notes.txt"), "mine").unwrap();
+    fs::write(project.join("README.md"), "old readme").unwrap();
+    let out = brickyard()
+        .args(["new", "--yes"])
+        .arg(&project)
+        .output()
+        .unwrap();
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("is not empty") && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(
+        fs::read_to_string(project.join("README.md")).unwrap(),
+        "old readme"
+    );
+    assert_eq!(tree(&project).len(), 2);
+
+    brickyard()
+        .args(["new", "--yes", "--force"])
+        .arg(&project)
+        .assert()
+        .success();
+    assert_eq!(
+        fs::read_to_string(project.join("notes.txt")).unwrap(),
+        "mine"
+    );
+    assert!(
+        fs::read_to_string(project.join("README.md"))
+            .unwrap()
+            .starts_with("# myapp")
+    );
+}
+
+#[test]
+fn force_keeps_the_secrets_the_volumes_were_made_with() {
+    let (_dir, project) = scratch();
+    brickyard()
+        .args(["new", "--preset", "demo"])
+        .arg(&project)
+        .assert()
+        .success();
+    let before = fs::read_to_string(project.join(".env")).unwrap();
+    brickyard()
+        .args(["new", "--preset", "demo", "--force"])
+        .arg(&project)
+        .assert()
+        .success();
+    assert_eq!(before, fs::read_to_string(project.join(".env")).unwrap());
+}
+
+#[test]
+fn without_a_terminal_the_missing_flags_are_named() {
+    let (_dir, project) = scratch();
+    let out = brickyard()
+        .args(["new", "--ci", "jenkins"])
+        .arg(&project)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("--vcs, --config-mgmt, --monitoring, --containers, --app, --services"),
+        "{err}"
+    );
+    assert!(err.contains("--yes"), "{err}");
+    assert!(!project.exists());
+}
+
+#[test]
+fn dry_run_prints_the_plan_and_writes_nothing() {
+    let (_dir, project) = scratch();
+    let out = brickyard()
+        .args(["new", "--preset", "demo", "--dry-run"])
+        .arg(&project)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("monitoring   prometheus-grafana"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("  compose.yaml"), "{stdout}");
+    assert!(
+        stdout.contains("  monitoring/prometheus/prometheus.yml"),
+        "{stdout}"
+    );
+    assert!(!project.exists());
+}
+
+#[test]
+fn a_bad_project_name_gets_a_suggestion() {
+    let (dir, _) = scratch();
+    let err = stderr_of(
+        &brickyard()
+            .args(["new", "--yes"])
+            .arg(dir.path().join("My App"))
+            .output()
+            .unwrap(),
+    );
+    assert!(err.contains("`my-app`"), "{err}");
+}
+
+fn library_args(project: &std::path::Path) -> NewArgs {
+    NewArgs {
+        path: project.to_path_buf(),
+        ..NewArgs::default()
+    }
+}
+
+#[test]
+fn the_picker_asks_only_what_is_unsettled_and_writes_the_answers() {
+    let (_dir, project) = scratch();
+    let catalog = Catalog::load(&[]).unwrap();
+    let mut args = library_args(&project);
+    args.ci = Some("jenkins".into());
+    args.vcs = Some("github".into());
+    args.config_mgmt = Some("none".into());
+    args.monitoring = Some("none".into());
+    args.containers = Some("compose".into());
+    // Left to ask: app (a Select), services (a MultiSelect).
+    let app_index = catalog
+        .in_theme(brickyard::catalog::Theme::App)
+        .position(|e| e.id == "rust")
+        .unwrap();
+    let redis_index = catalog
+        .in_theme(brickyard::catalog::Theme::Services)
+        .position(|e| e.id == "redis")
+        .unwrap();
+    let mut script = Scripted {
+        answers: [vec![app_index], vec![redis_index]].into(),
+        confirm: true,
+    };
+    let ui = Ui {
+        quiet: true,
+        fancy: false,
+    };
+    brickyard::commands::new::run(ui, &catalog, &args, Some(&mut script)).unwrap();
+    assert!(
+        script.answers.is_empty(),
+        "asked fewer questions than expected"
+    );
+    let answers = fs::read_to_string(project.join("brickyard.yaml")).unwrap();
+    assert!(
+        answers.contains("app: rust")
+            && answers.contains("- redis")
+            && answers.contains("ci: jenkins"),
+        "{answers}"
+    );
+}
+
+#[test]
+fn an_interrupted_prompt_writes_nothing() {
+    let (_dir, project) = scratch();
+    let catalog = Catalog::load(&[]).unwrap();
+    // One answer, then the person presses Esc / Ctrl-C.
+    let mut script = Scripted {
+        answers: [vec![0]].into(),
+        confirm: true,
+    };
+    let ui = Ui {
+        quiet: true,
+        fancy: false,
+    };
+    let err =
+        brickyard::commands::new::run(ui, &catalog, &library_args(&project), Some(&mut script))
+            .unwrap_err();
+    assert!(
+        err.to_string().contains("cancelled; nothing was written"),
+        "{err}"
+    );
+    assert!(!project.exists());
+    assert_eq!(tree(project.parent().unwrap()), Vec::<String>::new());
+}
+
+#[test]
+fn declining_the_summary_writes_nothing() {
+    let (_dir, project) = scratch();
+    let catalog = Catalog::load(&[]).unwrap();
+    let mut args = library_args(&project);
+    args.preset = Some("demo".into());
+    args.services = None;
+    let mut demo_without_services = catalog.preset("demo").unwrap().picks.clone();
+    demo_without_services.services = None;
+    args.ci = demo_without_services.ci.clone();
+    args.vcs = demo_without_services.vcs.clone();
+    args.config_mgmt = demo_without_services.config_mgmt.clone();
+    args.monitoring = demo_without_services.monitoring.clone();
+    args.containers = demo_without_services.containers.clone();
+    args.app = demo_without_services.app.clone();
+    args.preset = None;
+    let mut script = Scripted {
+        answers: [vec![0]].into(),
+        confirm: false,
+    };
+    let ui = Ui {
+        quiet: true,
+        fancy: false,
+    };
+    let err = brickyard::commands::new::run(ui, &catalog, &args, Some(&mut script)).unwrap_err();
+    assert!(err.to_string().contains("cancelled"), "{err}");
+    assert!(!project.exists());
+}
+
+#[test]
+fn catalog_list_json_has_the_contract_fields() {
+    let out = brickyard()
+        .args(["catalog", "list", "--json", "--theme", "ci"])
+        .output()
+        .unwrap();
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert!(rows.len() >= 5);
+    for row in rows {
+        for key in ["id", "theme", "name", "description"] {
+            assert!(row[key].is_string(), "{row} lacks {key}");
+        }
+        assert_eq!(row["theme"], "ci");
+    }
+}
+
+#[test]
+fn catalog_show_tells_what_a_tool_adds() {
+    brickyard()
+        .args(["catalog", "show", "prometheus-grafana"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("image: prom/prometheus:"))
+        .stdout(predicate::str::contains("scrape:"));
+    brickyard()
+        .args(["catalog", "show", "promethus"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "did you mean `prometheus-grafana`?",
+        ));
+}
+
+/// The generated skeletons of the presets, secrets masked. Refresh with
+/// INSTA_UPDATE=always cargo test --test it snapshot.
+#[test]
+fn snapshot_of_each_preset() {
+    for preset in ["minimal", "demo", "full"] {
+        let (_dir, project) = scratch();
+        brickyard()
+            .args(["new", "--preset", preset])
+            .arg(&project)
+            .assert()
+            .success();
+        let mut listing = String::new();
+        for file in tree(&project) {
+            let text = fs::read_to_string(project.join(&file)).unwrap();
+            let text = if file == ".env" {
+                text.lines()
+                    .map(|l| {
+                        l.split_once('=')
+                            .map_or(l.to_string(), |(k, _)| format!("{k}=<secret>"))
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            } else {
+                text
+            };
+            listing.push_str(&format!("===== {file}\n{text}\n"));
+        }
+        insta::assert_snapshot!(format!("preset_{preset}"), listing);
+    }
+}

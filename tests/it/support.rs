@@ -1,0 +1,56 @@
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+/// The brickyard binary, as CI runs it: no terminal, CI=true.
+pub fn brickyard() -> Command {
+    let mut cmd = Command::cargo_bin("brickyard").expect("binary built");
+    cmd.env("CI", "true").env_remove("BRICKYARD_CATALOG");
+    cmd
+}
+
+/// A scratch directory and the path of a project inside it.
+pub fn scratch() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let project = dir.path().join("myapp");
+    (dir, project)
+}
+
+/// Every file below `root`, relative, sorted.
+pub fn tree(root: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(
+                    path.strip_prefix(root)
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned(),
+                );
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The stderr of a command, as text.
+pub fn stderr_of(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// An opt-in switch: off unless set to 1/true.
+pub fn switch(name: &str) -> bool {
+    std::env::var(name).is_ok_and(|v| v == "1" || v == "true")
+}

@@ -1,0 +1,214 @@
+//! Every generated file passes its ecosystem's own validator, for every
+//! catalog entry (each with every app language), not only the presets.
+//! Opt-in with BRICKYARD_VALIDATORS=1 (`.ci/run` installs the tools); when it
+//! is on, a missing tool is a failure, never a skip.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use brickyard::catalog::{Catalog, Theme};
+use brickyard::generate::{files, write};
+use brickyard::plan::{resolve, sample_answers};
+
+use crate::support::{switch, tree};
+
+/// One project per (entry, app language), generated through the library.
+fn generate_all(root: &Path) -> Vec<PathBuf> {
+    let catalog = Catalog::load(&[]).unwrap();
+    let apps: Vec<String> = catalog.in_theme(Theme::App).map(|e| e.id.clone()).collect();
+    let mut seen = BTreeMap::new();
+    for entry in catalog.entries() {
+        for app in &apps {
+            let mut answers = sample_answers(&catalog, &entry.id);
+            if entry.theme != Theme::App {
+                answers.set(Theme::App, vec![app.clone()]);
+            }
+            let key = format!("{answers:?}");
+            if seen.contains_key(&key) {
+                continue;
+            }
+            let name = format!("p{:03}-{}-{app}", seen.len(), entry.id);
+            let plan = resolve(&catalog, &name, &answers, |n| format!("test-{n}")).unwrap();
+            let project = root.join(&name);
+            write::write(&project, &files(&catalog, &plan).unwrap(), false).unwrap();
+            seen.insert(key, project);
+        }
+    }
+    seen.into_values().collect()
+}
+
+fn run(what: &str, cmd: &mut Command) {
+    let out = cmd.output().unwrap_or_else(|e| {
+        panic!(
+            "{what}: cannot run {:?}: {e} (is it installed? .ci/run installs it)",
+            cmd.get_program()
+        )
+    });
+    assert!(
+        out.status.success(),
+        "{what} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Files named `name` (a path relative to each project) across all projects.
+fn each(projects: &[PathBuf], name: &str) -> Vec<PathBuf> {
+    projects
+        .iter()
+        .map(|p| p.join(name))
+        .filter(|p| p.exists())
+        .collect()
+}
+
+fn schema(projects: &[PathBuf], name: &str, schema: &str) {
+    let found = each(projects, name);
+    assert!(!found.is_empty(), "no project has {name}");
+    run(
+        &format!("check-jsonschema {schema} on {name}"),
+        Command::new("check-jsonschema")
+            .args(["--builtin-schema", schema])
+            .args(&found),
+    );
+}
+
+#[test]
+fn generated_files_pass_their_validators() {
+    if !switch("BRICKYARD_VALIDATORS") {
+        eprintln!("validators off: set BRICKYARD_VALIDATORS=1 (.ci/run does)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let projects = generate_all(dir.path());
+    assert!(projects.len() > 30, "only {} projects", projects.len());
+
+    schema(&projects, "compose.yaml", "vendor.compose-spec");
+    schema(
+        &projects,
+        ".github/workflows/ci.yml",
+        "vendor.github-workflows",
+    );
+    schema(&projects, ".github/dependabot.yml", "vendor.dependabot");
+    schema(&projects, ".gitlab-ci.yml", "vendor.gitlab-ci");
+    schema(&projects, ".travis.yml", "vendor.travis");
+    schema(&projects, ".woodpecker.yml", "vendor.woodpecker-ci");
+    schema(
+        &projects,
+        "bitbucket-pipelines.yml",
+        "vendor.bitbucket-pipelines",
+    );
+
+    let workflows = each(&projects, ".github/workflows/ci.yml");
+    let actionlint = std::env::var("ACTIONLINT").unwrap_or_else(|_| "actionlint".into());
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg(format!("{actionlint} \"$@\""))
+        .arg("actionlint")
+        .args(&workflows);
+    run("actionlint", &mut cmd);
+
+    run(
+        "hadolint",
+        Command::new("hadolint")
+            .args(["--failure-threshold", "error"])
+            .args(each(&projects, "Dockerfile")),
+    );
+    run(
+        "promtool",
+        Command::new("promtool")
+            .args(["check", "config", "--syntax-only"])
+            .args(each(&projects, "monitoring/prometheus/prometheus.yml")),
+    );
+
+    for project in &projects {
+        run(
+            &format!("docker compose config in {}", project.display()),
+            Command::new("docker")
+                .args(["compose", "config", "--quiet"])
+                .current_dir(project),
+        );
+        if project.join("ops/ansible/playbook.yml").exists() {
+            run(
+                &format!("ansible-playbook --syntax-check in {}", project.display()),
+                Command::new("ansible-playbook")
+                    .args(["--syntax-check", "playbook.yml"])
+                    .current_dir(project.join("ops/ansible")),
+            );
+        }
+        for file in tree(project).iter().filter(|f| f.ends_with(".json")) {
+            let text = std::fs::read_to_string(project.join(file)).unwrap();
+            serde_json::from_str::<serde_json::Value>(&text)
+                .unwrap_or_else(|e| panic!("{}/{file}: {e}", project.display()));
+        }
+        for file in tree(project)
+            .iter()
+            .filter(|f| (f.ends_with(".yml") || f.ends_with(".yaml")) && !f.contains("salt"))
+        {
+            let text = std::fs::read_to_string(project.join(file)).unwrap();
+            serde_yaml::from_str::<serde_yaml::Value>(&text)
+                .unwrap_or_else(|e| panic!("{}/{file}: {e}", project.display()));
+        }
+    }
+}
+
+/// The generated apps pass their own unit tests with the machine's toolchains:
+/// Python and Node.js (no dependency needed for the tests), Go (standard
+/// library only, so Debian's Go serves), Rust (standard library only).
+#[test]
+fn generated_apps_pass_their_own_tests() {
+    if !switch("BRICKYARD_VALIDATORS") {
+        eprintln!("validators off: set BRICKYARD_VALIDATORS=1 (.ci/run does)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = Catalog::load(&[]).unwrap();
+    for app in ["python", "node", "go", "rust"] {
+        let mut answers = sample_answers(&catalog, app);
+        answers.set(
+            Theme::Services,
+            vec![
+                "postgres".into(),
+                "mysql".into(),
+                "redis".into(),
+                "rabbitmq".into(),
+                "memcached".into(),
+            ],
+        );
+        let plan = resolve(&catalog, &format!("app-{app}"), &answers, |n| {
+            format!("test-{n}")
+        })
+        .unwrap();
+        let project = dir.path().join(app);
+        write::write(&project, &files(&catalog, &plan).unwrap(), false).unwrap();
+        let app_dir = project.join("app");
+        match app {
+            "python" => run(
+                "python unittest",
+                Command::new("python3")
+                    .args(["-m", "unittest", "-v"])
+                    .current_dir(&app_dir),
+            ),
+            "node" => run(
+                "node --test",
+                Command::new("node").arg("--test").current_dir(&app_dir),
+            ),
+            "go" => run(
+                "go test",
+                Command::new("go")
+                    .args(["test", "./..."])
+                    .env("GOFLAGS", "-mod=mod")
+                    .env("GOCACHE", dir.path().join("gocache"))
+                    .current_dir(&app_dir),
+            ),
+            "rust" => run(
+                "cargo test",
+                Command::new("cargo")
+                    .args(["test", "--quiet"])
+                    .env("CARGO_TARGET_DIR", dir.path().join("rust-target"))
+                    .current_dir(&app_dir),
+            ),
+            _ => unreachable!(),
+        }
+    }
+}
