@@ -19,6 +19,9 @@ pub struct Cli {
     /// Print only errors.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// Run as if started in DIR (like `git -C`).
+    #[arg(short = 'C', long = "project-dir", value_name = "DIR", global = true)]
+    pub project_dir: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -40,7 +43,7 @@ pub enum Command {
     Logs(LogsArgs),
 }
 
-#[derive(Debug, Args, Default)]
+#[derive(Debug, Args, Default, Clone)]
 pub struct NewArgs {
     /// Directory of the new project; its name is the project name.
     pub path: PathBuf,
@@ -92,14 +95,6 @@ pub enum CatalogCommand {
 /// Where the stack lives: shared by up, down, ps and logs.
 #[derive(Debug, Args, Clone)]
 pub struct StackArgs {
-    /// Run as if started in DIR.
-    #[arg(
-        short = 'C',
-        long = "project-dir",
-        value_name = "DIR",
-        default_value = "."
-    )]
-    pub project_dir: PathBuf,
     /// The compose file, relative to the project dir.
     #[arg(
         short = 'f',
@@ -117,6 +112,9 @@ pub struct UpArgs {
     /// Start and return without waiting for health.
     #[arg(long)]
     pub no_wait: bool,
+    /// Build images even when they exist already.
+    #[arg(long)]
+    pub build: bool,
     /// Give up waiting for health after this many seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 180)]
     pub timeout: u64,
@@ -142,14 +140,6 @@ pub struct PsArgs {
 /// `logs` has `-f` for follow (as docker compose does), so the file is `--file` only.
 #[derive(Debug, Args)]
 pub struct LogsArgs {
-    /// Run as if started in DIR.
-    #[arg(
-        short = 'C',
-        long = "project-dir",
-        value_name = "DIR",
-        default_value = "."
-    )]
-    pub project_dir: PathBuf,
     /// The compose file, relative to the project dir.
     #[arg(long = "file", value_name = "FILE", default_value = "compose.yaml")]
     pub file: PathBuf,
@@ -166,7 +156,6 @@ pub struct LogsArgs {
 impl LogsArgs {
     pub fn stack(&self) -> StackArgs {
         StackArgs {
-            project_dir: self.project_dir.clone(),
             file: self.file.clone(),
         }
     }

@@ -6,6 +6,8 @@
 pub mod catalog;
 pub mod cli;
 pub mod commands;
+pub mod compose;
+pub mod engine;
 pub mod generate;
 pub mod plan;
 pub mod prompt;
@@ -39,18 +41,24 @@ pub struct Coded {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     let ui = ui::Ui::new(cli.quiet);
     let catalog = catalog::Catalog::load(&cli.catalog)?;
+    let dir = cli.project_dir.clone().unwrap_or_else(|| ".".into());
     match &cli.command {
         Command::New(args) => {
             let mut terminal = prompt::Terminal;
-            commands::new::run(ui, &catalog, args, Some(&mut terminal))
+            let args = cli::NewArgs {
+                path: dir.join(&args.path),
+                ..args.clone()
+            };
+            commands::new::run(ui, &catalog, &args, Some(&mut terminal))
         }
         Command::Catalog(CatalogCommand::List { theme, json }) => {
             commands::catalog::list(ui, &catalog, theme.as_deref(), *json)
         }
         Command::Catalog(CatalogCommand::Show { id }) => commands::catalog::show(ui, &catalog, id),
-        Command::Up(_) | Command::Down(_) | Command::Ps(_) | Command::Logs(_) => {
-            anyhow::bail!("not built yet")
-        }
+        Command::Up(args) => commands::stack::up(ui, &dir, args),
+        Command::Down(args) => commands::stack::down(ui, &dir, args),
+        Command::Ps(args) => commands::stack::ps(ui, &dir, args),
+        Command::Logs(args) => commands::stack::logs(ui, &dir, args),
     }
 }
 
@@ -62,6 +70,8 @@ pub fn report(err: &anyhow::Error) -> ExitCode {
     }
     let code = if let Some(c) = err.downcast_ref::<Coded>() {
         c.code
+    } else if let Some(engine::EngineError::NoDaemon { .. }) = err.downcast_ref() {
+        exit::NO_DAEMON
     } else if err.downcast_ref::<prompt::Cancelled>().is_some() {
         exit::CANCELLED
     } else {

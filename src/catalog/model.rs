@@ -152,6 +152,9 @@ pub struct ServiceFragment {
     pub command: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
+    /// Run an init process as PID 1 so signals reach the program (compose `init`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub init: bool,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub environment: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

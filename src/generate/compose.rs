@@ -32,6 +32,8 @@ struct Service {
     command: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     user: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    init: bool,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     environment: BTreeMap<String, String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -104,6 +106,7 @@ pub fn render(plan: &Plan) -> String {
                 build: f.build.clone(),
                 command: f.command.clone(),
                 user: f.user.clone(),
+                init: f.init,
                 environment,
                 ports: svc
                     .ports

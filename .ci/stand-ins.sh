@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Tags offline stand-in images under every image name a compose file (and the
+# Dockerfiles beside it) uses, so a generated stack builds and boots with no
+# registry. Wraps ../shared/offline-images/seed.sh and adds one thing: the
+# python and node stand-ins get this machine's CA bundle, because package
+# registries are reached through a TLS-intercepting proxy here, and pip/npm
+# inside a build would otherwise refuse its certificate.
+# Usage: .ci/stand-ins.sh COMPOSE_FILE
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+shared="${BRICKYARD_SHARED:-$here/../../shared}"
+file="$1"
+bundle=/etc/ssl/certs/ca-certificates.crt
+
+with_ca() { # stand-in -> stand-in with the host's CA bundle
+  local src="$1" dst="brickyard-ci/${1#seed/}-ca"
+  if ! docker image inspect "$dst" >/dev/null 2>&1; then
+    local ctx; ctx="$(mktemp -d)"
+    cp "$bundle" "$ctx/ca-certificates.crt"
+    cat > "$ctx/Dockerfile" <<DOCKERFILE
+FROM $src
+COPY ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+ENV PIP_CERT=/etc/ssl/certs/ca-certificates.crt REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt \
+    SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt \
+    npm_config_cafile=/etc/ssl/certs/ca-certificates.crt
+DOCKERFILE
+    docker build -q -t "$dst" "$ctx" >/dev/null
+    rm -rf "$ctx"
+  fi
+  echo "$dst"
+}
+
+bash "$shared/offline-images/seed.sh" retag "$file" | while read -r ref arrow src; do
+  [ "$arrow" = "<-" ] || continue
+  case "$src" in
+    seed/python|seed/node)
+      if [ -f "$bundle" ]; then docker tag "$(with_ca "$src")" "$ref"; echo "$ref <- $src + CA bundle"; continue; fi ;;
+  esac
+  echo "$ref <- $src"
+done

@@ -1,0 +1,720 @@
+//! `brickyard up / down / ps / logs` against a real Docker engine.
+//! Opt-in with BRICKYARD_DOCKER_TESTS=1 (`.ci/run` sets it and starts
+//! dockerd). When it is on and no daemon answers, every test here fails.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use crate::support::{brickyard, stderr_of, switch};
+
+const IMAGE: &str = "brickyard-test/busybox:1";
+
+/// Whether the Docker tier is on; when on, the daemon and the test image must be there.
+fn docker_tier() -> bool {
+    if !switch("BRICKYARD_DOCKER_TESTS") {
+        eprintln!("docker tier off: set BRICKYARD_DOCKER_TESTS=1 (.ci/run does)");
+        return false;
+    }
+    static READY: OnceLock<Result<(), String>> = OnceLock::new();
+    READY
+        .get_or_init(prepare)
+        .as_ref()
+        .map_err(|e| e.clone())
+        .expect("docker tier is on but not usable");
+    true
+}
+
+fn docker(args: &[&str]) -> Output {
+    Command::new("docker")
+        .args(args)
+        .output()
+        .expect("the docker CLI runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
+}
+
+/// A busybox-static root filesystem as an image: tiny, and needs no registry.
+fn prepare() -> Result<(), String> {
+    let info = docker(&["info", "--format", "{{.ServerVersion}}"]);
+    if !info.status.success() {
+        return Err(format!(
+            "no Docker daemon answers: {}",
+            String::from_utf8_lossy(&info.stderr)
+        ));
+    }
+    if docker(&["image", "inspect", IMAGE]).status.success() {
+        return Ok(());
+    }
+    let busybox = ["/bin/busybox", "/usr/bin/busybox"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .ok_or("busybox-static is not installed (apt-get install busybox-static)")?;
+    let root = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let bin = root.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::create_dir_all(root.path().join("tmp")).unwrap();
+    std::fs::create_dir_all(root.path().join("www")).unwrap();
+    std::fs::write(root.path().join("www/index.html"), "ok\n").unwrap();
+    std::fs::copy(busybox, bin.join("busybox")).map_err(|e| e.to_string())?;
+    let list = Command::new(busybox)
+        .arg("--list")
+        .output()
+        .map_err(|e| e.to_string())?;
+    for applet in String::from_utf8_lossy(&list.stdout).lines() {
+        let _ = std::os::unix::fs::symlink("busybox", bin.join(applet));
+    }
+    let tar = root.path().with_extension("tar");
+    let made = Command::new("tar")
+        .arg("-C")
+        .arg(root.path())
+        .arg("-cf")
+        .arg(&tar)
+        .arg(".")
+        .status()
+        .map_err(|e| e.to_string())?;
+    if !made.success() {
+        return Err("tar failed".into());
+    }
+    let out = docker(&[
+        "import",
+        "--change",
+        "CMD [\"/bin/sh\"]",
+        "--change",
+        "ENV PATH=/bin",
+        tar.to_str().unwrap(),
+        IMAGE,
+    ]);
+    let _ = std::fs::remove_file(&tar);
+    if !out.status.success() {
+        return Err(format!(
+            "docker import failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(())
+}
+
+/// A free port on 127.0.0.1 right now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A compose project in a temporary directory, taken down (with volumes) when dropped.
+struct Stack {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    name: String,
+}
+
+impl Stack {
+    fn new(name: &str, compose: &str) -> Stack {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join(name);
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(root.join("compose.yaml"), compose).unwrap();
+        let stack = Stack {
+            _dir: dir,
+            root,
+            name: name.to_string(),
+        };
+        stack.cleanup();
+        stack
+    }
+
+    fn write(&self, rel: &str, text: &str) {
+        let p = self.root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        brickyard()
+            .arg("-C")
+            .arg(&self.root)
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    fn up(&self) -> Output {
+        self.run(&["up", "--timeout", "120"])
+    }
+
+    fn container_id(&self, service: &str) -> String {
+        stdout(&docker(&[
+            "inspect",
+            "--format",
+            "{{.Id}}",
+            &format!("{}-{service}-1", self.name),
+        ]))
+    }
+
+    fn ids(&self) -> Vec<String> {
+        let out = docker(&[
+            "ps",
+            "-aq",
+            "--filter",
+            &format!("label=com.docker.compose.project={}", self.name),
+        ]);
+        stdout(&out).lines().map(String::from).collect()
+    }
+
+    fn cleanup(&self) {
+        for id in self.ids() {
+            docker(&["rm", "-f", &id]);
+        }
+        docker(&["network", "rm", &format!("{}_default", self.name)]);
+        let vols = docker(&[
+            "volume",
+            "ls",
+            "-q",
+            "--filter",
+            &format!("label=com.docker.compose.project={}", self.name),
+        ]);
+        for v in stdout(&vols).lines() {
+            docker(&["volume", "rm", "-f", v]);
+        }
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        self.cleanup();
+    }
+}
+
+fn ok(out: &Output) {
+    assert!(
+        out.status.success(),
+        "failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        stderr_of(out)
+    );
+}
+
+/// An HTTP service on busybox with a healthcheck.
+fn web(port: u16, extra: &str) -> String {
+    format!(
+        r#"    image: {IMAGE}
+    command: [httpd, -f, -p, "80", -h, /www]
+    ports: ["127.0.0.1:{port}:80"]
+    healthcheck: {{test: [CMD, wget, -q, -O, /dev/null, "http://127.0.0.1/"], interval: 1s, timeout: 2s, retries: 10}}
+{extra}"#
+    )
+}
+
+fn started_at(stack: &Stack, service: &str) -> String {
+    stdout(&docker(&[
+        "inspect",
+        "--format",
+        "{{.State.StartedAt}}",
+        &format!("{}-{service}-1", stack.name),
+    ]))
+}
+
+/// When the service's first passing health check ended.
+fn first_healthy(stack: &Stack, service: &str) -> String {
+    let out = docker(&[
+        "inspect",
+        "--format",
+        "{{range .State.Health.Log}}{{if eq .ExitCode 0}}{{.End}}\n{{end}}{{end}}",
+        &format!("{}-{service}-1", stack.name),
+    ]);
+    stdout(&out).lines().next().unwrap_or_default().to_string()
+}
+
+#[test]
+fn four_services_come_up_in_dependency_order_all_healthy() {
+    if !docker_tier() {
+        return;
+    }
+    let (p1, p2) = (free_port(), free_port());
+    let compose = format!(
+        "services:\n  db:\n{}  cache:\n    image: {IMAGE}\n    command: [sleep, \"3600\"]\n  api:\n{}    depends_on:\n      db: {{condition: service_healthy}}\n      cache: {{condition: service_started}}\n  web:\n    image: {IMAGE}\n    command: [sleep, \"3600\"]\n    depends_on:\n      api: {{condition: service_healthy}}\n",
+        web(p1, ""),
+        web(p2, "")
+    );
+    let stack = Stack::new("by-order", &compose);
+    let out = stack.up();
+    ok(&out);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table.contains(&format!("http://127.0.0.1:{p1}"))
+            && table.contains(&format!("http://127.0.0.1:{p2}")),
+        "{table}"
+    );
+    for svc in ["db", "cache", "api", "web"] {
+        let state = stdout(&docker(&[
+            "inspect",
+            "--format",
+            "{{.State.Status}}",
+            &format!("by-order-{svc}-1"),
+        ]));
+        assert_eq!(state, "running", "{svc}");
+    }
+    // RFC 3339 timestamps of one clock compare as strings.
+    assert!(
+        first_healthy(&stack, "db") <= started_at(&stack, "api"),
+        "api started before db was healthy"
+    );
+    assert!(started_at(&stack, "cache") <= started_at(&stack, "api"));
+    assert!(
+        first_healthy(&stack, "api") <= started_at(&stack, "web"),
+        "web started before api was healthy"
+    );
+    let body = http_get(p1, "/");
+    assert!(body.contains("ok"), "{body}");
+}
+
+#[test]
+fn a_service_that_exits_fails_up_naming_it_with_its_logs() {
+    if !docker_tier() {
+        return;
+    }
+    let stack = Stack::new(
+        "by-crash",
+        &format!(
+            "services:\n  fine:\n    image: {IMAGE}\n    command: [sleep, \"3600\"]\n  crash:\n    image: {IMAGE}\n    command: [sh, -c, \"echo boom-marker-42; exit 3\"]\n"
+        ),
+    );
+    let out = stack.up();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr_of(&out);
+    assert!(err.contains("service crash exited with code 3"), "{err}");
+    assert!(err.contains("boom-marker-42"), "{err}");
+}
+
+#[test]
+fn an_unhealthy_service_fails_up_with_its_health_output() {
+    if !docker_tier() {
+        return;
+    }
+    let stack = Stack::new(
+        "by-sick",
+        &format!(
+            "services:\n  sick:\n    image: {IMAGE}\n    command: [sh, -c, \"echo starting-sick; sleep 3600\"]\n    healthcheck: {{test: [CMD-SHELL, \"echo probe-said-no; exit 1\"], interval: 1s, retries: 2}}\n"
+        ),
+    );
+    let out = stack.up();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr_of(&out);
+    assert!(err.contains("service sick is unhealthy"), "{err}");
+    assert!(err.contains("probe-said-no"), "{err}");
+    assert!(err.contains("starting-sick"), "{err}");
+}
+
+#[test]
+fn a_taken_port_is_reported_before_anything_is_created() {
+    if !docker_tier() {
+        return;
+    }
+    let holder = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = holder.local_addr().unwrap().port();
+    let stack = Stack::new(
+        "by-port",
+        &format!(
+            "services:\n  other:\n    image: {IMAGE}\n    command: [sleep, \"3600\"]\n  web:\n{}",
+            web(port, "")
+        ),
+    );
+    let out = stack.up();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains(&format!(
+            "port {port} for service web is taken by a program outside Docker"
+        )),
+        "{err}"
+    );
+    assert!(stack.ids().is_empty(), "a container was created");
+    assert!(
+        !docker(&["network", "inspect", "by-port_default"])
+            .status
+            .success(),
+        "the network was created"
+    );
+    drop(holder);
+
+    // Held by another project's container: that container is named.
+    let port2 = free_port();
+    let first = Stack::new(
+        "by-port-a",
+        &format!("services:\n  web:\n{}", web(port2, "")),
+    );
+    ok(&first.up());
+    let second = Stack::new(
+        "by-port-b",
+        &format!("services:\n  web:\n{}", web(port2, "")),
+    );
+    let err = stderr_of(&second.up());
+    assert!(
+        err.contains(&format!(
+            "port {port2} for service web is taken by container by-port-a-web-1 (project by-port-a)"
+        )),
+        "{err}"
+    );
+    assert!(second.ids().is_empty());
+}
+
+#[test]
+fn up_twice_recreates_nothing_and_an_edit_recreates_only_that_service() {
+    if !docker_tier() {
+        return;
+    }
+    let compose = |value: &str| {
+        format!(
+            "services:\n  a:\n    image: {IMAGE}\n    command: [sleep, \"3600\"]\n    environment: {{GREETING: {value}}}\n  b:\n    image: {IMAGE}\n    command: [sleep, \"3600\"]\n    depends_on: [a]\n"
+        )
+    };
+    let stack = Stack::new("by-idem", &compose("hello"));
+    ok(&stack.up());
+    let (a1, b1) = (stack.container_id("a"), stack.container_id("b"));
+    let again = stack.up();
+    ok(&again);
+    assert!(
+        stderr_of(&again).contains("nothing changed"),
+        "{}",
+        stderr_of(&again)
+    );
+    assert_eq!(
+        (stack.container_id("a"), stack.container_id("b")),
+        (a1.clone(), b1.clone())
+    );
+
+    stack.write("compose.yaml", &compose("changed"));
+    ok(&stack.up());
+    assert_ne!(
+        stack.container_id("a"),
+        a1,
+        "the edited service was not recreated"
+    );
+    assert_eq!(
+        stack.container_id("b"),
+        b1,
+        "an unchanged service was recreated"
+    );
+    let env = stdout(&docker(&[
+        "inspect",
+        "--format",
+        "{{json .Config.Env}}",
+        "by-idem-a-1",
+    ]));
+    assert!(env.contains("GREETING=changed"), "{env}");
+
+    // A service removed from the file is reported and removed.
+    stack.write("compose.yaml", &format!("services:\n  a:\n    image: {IMAGE}\n    command: [sleep, \"3600\"]\n    environment: {{GREETING: changed}}\n"));
+    let out = stack.up();
+    ok(&out);
+    assert!(
+        stderr_of(&out).contains("removing by-idem-b-1 (service b is no longer in"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert_eq!(stack.ids().len(), 1);
+}
+
+#[test]
+fn down_removes_the_project_and_touches_nothing_else() {
+    if !docker_tier() {
+        return;
+    }
+    let stranger = "by-down-stranger";
+    docker(&["rm", "-f", stranger]);
+    ok(&docker(&[
+        "run", "-d", "--name", stranger, IMAGE, "sleep", "3600",
+    ]));
+    let stack = Stack::new(
+        "by-down",
+        &format!(
+            "services:\n  a:\n    image: {IMAGE}\n    command: [sleep, \"3600\"]\n    volumes: [\"data:/data\"]\nvolumes:\n  data:\n"
+        ),
+    );
+    ok(&stack.up());
+    let volumes = || {
+        stdout(&docker(&[
+            "volume",
+            "ls",
+            "-q",
+            "--filter",
+            "label=com.docker.compose.project=by-down",
+        ]))
+    };
+    assert_eq!(volumes(), "by-down_data");
+
+    ok(&stack.run(&["down"]));
+    assert!(stack.ids().is_empty());
+    assert!(
+        !docker(&["network", "inspect", "by-down_default"])
+            .status
+            .success()
+    );
+    assert_eq!(
+        volumes(),
+        "by-down_data",
+        "volumes are kept without --volumes"
+    );
+
+    ok(&stack.run(&["down", "--volumes"]));
+    assert_eq!(volumes(), "");
+    let again = stack.run(&["down", "--volumes"]);
+    ok(&again);
+    assert!(stderr_of(&again).contains("nothing to remove"));
+    let state = stdout(&docker(&[
+        "inspect",
+        "--format",
+        "{{.State.Status}}",
+        stranger,
+    ]));
+    assert_eq!(
+        state, "running",
+        "down touched a container outside the project"
+    );
+    docker(&["rm", "-f", stranger]);
+}
+
+#[test]
+fn docker_compose_sees_and_removes_what_brickyard_started() {
+    if !docker_tier() {
+        return;
+    }
+    let port = free_port();
+    let stack = Stack::new(
+        "by-interop",
+        &format!(
+            "services:\n  web:\n{}  idle:\n    image: {IMAGE}\n    command: [sleep, \"3600\"]\n",
+            web(port, "")
+        ),
+    );
+    ok(&stack.up());
+    let ps = Command::new("docker")
+        .args(["compose", "ps", "--format", "{{.Service}} {{.State}}"])
+        .current_dir(&stack.root)
+        .output()
+        .unwrap();
+    ok(&ps);
+    let listed = stdout(&ps);
+    assert!(
+        listed.contains("web running") && listed.contains("idle running"),
+        "{listed}"
+    );
+    let logs = Command::new("docker")
+        .args(["compose", "logs", "web"])
+        .current_dir(&stack.root)
+        .output()
+        .unwrap();
+    ok(&logs);
+    ok(&Command::new("docker")
+        .args(["compose", "down"])
+        .current_dir(&stack.root)
+        .output()
+        .unwrap());
+    assert!(
+        stack.ids().is_empty(),
+        "docker compose down left containers"
+    );
+}
+
+#[test]
+fn ps_and_logs_show_the_stack() {
+    if !docker_tier() {
+        return;
+    }
+    let port = free_port();
+    let stack = Stack::new(
+        "by-ps",
+        &format!(
+            "services:\n  web:\n{}  talker:\n    image: {IMAGE}\n    command: [sh, -c, \"echo line-one; echo line-two; sleep 3600\"]\n",
+            web(port, "")
+        ),
+    );
+    ok(&stack.up());
+    let ps = stack.run(&["ps", "--json"]);
+    ok(&ps);
+    let rows: serde_json::Value = serde_json::from_slice(&ps.stdout).unwrap();
+    let web_row = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["service"] == "web")
+        .unwrap();
+    assert_eq!(web_row["health"], "healthy");
+    assert_eq!(web_row["urls"][0], format!("http://127.0.0.1:{port}"));
+    let logs = stack.run(&["logs", "talker", "--tail", "1"]);
+    ok(&logs);
+    let text = String::from_utf8_lossy(&logs.stdout);
+    assert!(
+        text.contains("talker | line-two") && !text.contains("line-one"),
+        "{text}"
+    );
+    let err = stderr_of(&stack.run(&["logs", "nope"]));
+    assert!(err.contains("service `nope` has no container"), "{err}");
+}
+
+#[test]
+fn an_image_that_cannot_be_pulled_says_how_to_provide_it() {
+    if !docker_tier() {
+        return;
+    }
+    let stack = Stack::new(
+        "by-pull",
+        "services:\n  ghost:\n    image: brickyard-test/not-anywhere:9.9\n",
+    );
+    let out = stack.up();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("cannot pull image brickyard-test/not-anywhere:9.9"),
+        "{err}"
+    );
+    assert!(
+        err.contains("docker load") && err.contains("docker tag"),
+        "{err}"
+    );
+    assert!(stack.ids().is_empty());
+}
+
+#[test]
+fn a_build_honours_dockerignore() {
+    if !docker_tier() {
+        return;
+    }
+    let stack = Stack::new(
+        "by-build",
+        "services:\n  app:\n    build: .\n    command: [sh, -c, \"ls /ctx; sleep 3600\"]\n",
+    );
+    stack.write("Dockerfile", &format!("FROM {IMAGE}\nCOPY . /ctx\n"));
+    stack.write(".dockerignore", "secret.txt\nlogs/\n");
+    stack.write("kept.txt", "k");
+    stack.write("secret.txt", "s");
+    stack.write("logs/x.log", "l");
+    ok(&stack.up());
+    let image = stdout(&docker(&[
+        "image",
+        "inspect",
+        "--format",
+        "{{.Id}}",
+        "by-build-app",
+    ]));
+    assert!(
+        !image.is_empty(),
+        "the built image is not named <project>-<service>"
+    );
+    let logs = stdout(&stack.run(&["logs", "app"]));
+    assert!(logs.contains("kept.txt"), "{logs}");
+    assert!(
+        !logs.contains("secret.txt") && !logs.contains("logs"),
+        "{logs}"
+    );
+    docker(&["rmi", "-f", "by-build-app"]);
+}
+
+/// A generated project, its images provided by the offline stand-ins,
+/// comes up healthy and its app proves its database and cache.
+#[test]
+fn a_generated_project_boots_and_its_app_uses_its_services() {
+    if !docker_tier() {
+        return;
+    }
+    let (dir, _) = crate::support::scratch();
+    let project = dir.path().join("by-gen");
+    let ports: Vec<u16> = (0..5).map(|_| free_port()).collect();
+    let answers = format!(
+        "ci: github-actions\nvcs: github\nconfig-mgmt: none\nmonitoring: prometheus-grafana\ncontainers: compose\napp: python\nservices: [postgres, redis]\nports:\n  app:8000: {}\n  postgres:5432: {}\n  redis:6379: {}\n  prometheus:9090: {}\n  grafana:3000: {}\n",
+        ports[0], ports[1], ports[2], ports[3], ports[4]
+    );
+    std::fs::write(dir.path().join("answers.yaml"), &answers).unwrap();
+    ok(&brickyard()
+        .arg("new")
+        .arg(&project)
+        .arg("--answers")
+        .arg(dir.path().join("answers.yaml"))
+        .output()
+        .unwrap());
+    let stack = Stack {
+        _dir: tempfile::tempdir().unwrap(),
+        root: project.clone(),
+        name: "by-gen".into(),
+    };
+    stack.cleanup();
+    let shared = std::env::var("BRICKYARD_SHARED")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../shared").into());
+    let seeded = Command::new("bash")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/stand-ins.sh"))
+        .arg(project.join("compose.yaml"))
+        .env("BRICKYARD_SHARED", shared)
+        .output()
+        .unwrap();
+    ok(&seeded);
+    let out = stack.run(&["up", "--timeout", "300"]);
+    ok(&out);
+    let health = http_get(ports[0], "/health");
+    assert!(
+        health.contains("\"database\"") && health.contains("SELECT 1 -> 1"),
+        "{health}"
+    );
+    assert!(
+        health.contains("\"cache\"") && health.contains("SET/GET round-trip"),
+        "{health}"
+    );
+    assert!(health.contains("\"status\": \"ok\""), "{health}");
+    docker(&["rmi", "-f", "by-gen-app"]);
+}
+
+/// A GET over a plain TCP socket (no HTTP client dependency for a test).
+fn http_get(port: u16, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(s, "GET {path} HTTP/1.0\r\n\r\n").unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}
+
+/// Needs no daemon: it proves the message when there is none.
+#[test]
+fn no_daemon_gives_one_clear_line_and_its_own_exit_code() {
+    let stack_dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        stack_dir.path().join("compose.yaml"),
+        format!("services:\n  a:\n    image: {IMAGE}\n"),
+    )
+    .unwrap();
+    let out = brickyard()
+        .arg("-C")
+        .arg(stack_dir.path())
+        .arg("up")
+        .env("DOCKER_HOST", "unix:///nonexistent/brickyard.sock")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("no Docker engine answered at unix:///nonexistent/brickyard.sock"),
+        "{err}"
+    );
+    assert!(err.contains("DOCKER_HOST"), "{err}");
+}
+
+#[test]
+fn a_missing_compose_file_says_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = stderr_of(
+        &brickyard()
+            .arg("-C")
+            .arg(dir.path())
+            .arg("up")
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        err.contains("no compose file at") && err.contains("brickyard new"),
+        "{err}"
+    );
+}
