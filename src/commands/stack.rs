@@ -54,7 +54,15 @@ pub fn up(ui: Ui, dir: &Path, args: &UpArgs) -> Result<()> {
             ui.done(format!("{} is {verb} ({:.1}s)", project.name, t0.elapsed().as_secs_f64()));
         }
         if !ui.quiet {
-            print_table(&ui, &stack::ps(&engine, &project.name).await?);
+            // The engine's own health status lags by up to one interval behind
+            // the healthcheck `up` ran itself; show what `up` verified.
+            let mut rows = stack::ps(&engine, &project.name).await?;
+            for row in &mut rows {
+                if report.readiness.get(&row.service) == Some(&"healthy") {
+                    row.health = "healthy".into();
+                }
+            }
+            print_table(&ui, &rows);
         }
         Ok(())
     })

@@ -4,6 +4,7 @@
 //! `docker compose ps/logs/down` see the stack brickyard started.
 
 pub mod context;
+pub mod exec;
 pub mod images;
 pub mod stack;
 pub mod up;

@@ -41,6 +41,8 @@ pub enum Action {
 #[derive(Debug, Default)]
 pub struct UpReport {
     pub actions: BTreeMap<String, Action>,
+    /// How each service was found ready: healthy, running, completed.
+    pub readiness: BTreeMap<String, &'static str>,
     pub orphans_removed: Vec<String>,
     /// Seconds from the start of `up` until each service was ready.
     pub ready_after: BTreeMap<String, f64>,
@@ -174,7 +176,8 @@ pub async fn up(
             match result {
                 Ok((action, ready)) => {
                     report.actions.insert(name.clone(), action);
-                    if let Some(t) = ready {
+                    if let Some((how, t)) = ready {
+                        report.readiness.insert(name.clone(), how);
                         report.ready_after.insert(name, t);
                     }
                 }
@@ -369,6 +372,9 @@ pub fn config_hash(project: &Project, name: &str, svc: &Service, image_id: &str)
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// How long a service without a healthcheck must stay running to count as up.
+const SETTLE: Duration = Duration::from_secs(1);
+
 struct ServiceRun<'a> {
     engine: &'a Engine,
     ui: &'a Ui,
@@ -398,7 +404,7 @@ impl ServiceRun<'_> {
         UpFailure { message }
     }
 
-    async fn run(self) -> Result<(Action, Option<f64>), UpFailure> {
+    async fn run(self) -> Result<(Action, Option<(&'static str, f64)>), UpFailure> {
         // 1. What it depends on.
         for (dep, cond, rx) in &self.deps {
             let mut rx = rx.clone();
@@ -461,14 +467,16 @@ impl ServiceRun<'_> {
         }
 
         // 3. Healthy (or running, or exited 0 for a one-shot job).
-        let ready = self.wait_ready_or_fail(&cname).await?;
+        let ready = self
+            .wait_ready_or_fail(&cname, action == Action::Unchanged)
+            .await?;
         let secs = self.started.elapsed().as_secs_f64();
         self.line.finish(format!("{ready} ({secs:.1}s)"));
         if !self.bars.is_live() {
             self.ui
                 .status(format!("{}: {ready} after {secs:.1}s", self.name));
         }
-        Ok((action, Some(secs)))
+        Ok((action, Some((ready, secs))))
     }
 
     async fn start(&self, cname: &str) -> Result<(), UpFailure> {
@@ -502,7 +510,11 @@ impl ServiceRun<'_> {
             })
     }
 
-    async fn wait_ready_or_fail(&self, cname: &str) -> Result<&'static str, UpFailure> {
+    async fn wait_ready_or_fail(
+        &self,
+        cname: &str,
+        already_running: bool,
+    ) -> Result<&'static str, UpFailure> {
         // The last line of output under the spinner while it starts.
         let follower = self.bars.is_live().then(|| {
             let line = self.line.clone();
@@ -529,6 +541,8 @@ impl ServiceRun<'_> {
         });
         let poll = async {
             let mut delay = Duration::from_millis(50);
+            let mut last_probe: Option<Instant> = None;
+            let mut running_since: Option<Instant> = None;
             loop {
                 let info = self
                     .engine
@@ -548,8 +562,13 @@ impl ServiceRun<'_> {
                         Some(ContainerStateStatusEnum::RUNNING),
                         None | Some(HealthStatusEnum::NONE) | Some(HealthStatusEnum::EMPTY),
                     ) => {
-                        let _ = self.tx.send(State::Ready);
-                        return Ok("running");
+                        // No healthcheck: "up" means it stays running, not that it
+                        // was running the instant before it crashed on bad config.
+                        let since = *running_since.get_or_insert_with(Instant::now);
+                        if already_running || since.elapsed() >= SETTLE {
+                            let _ = self.tx.send(State::Ready);
+                            return Ok("running");
+                        }
                     }
                     (
                         Some(ContainerStateStatusEnum::RUNNING),
@@ -595,6 +614,29 @@ impl ServiceRun<'_> {
                                 None,
                             )
                             .await);
+                    }
+                    (Some(ContainerStateStatusEnum::RUNNING), Some(HealthStatusEnum::STARTING)) => {
+                        // Run the service's own healthcheck now rather than wait for the
+                        // engine's first scheduled one (an interval away): the same test,
+                        // so the same meaning of "healthy", minus the idle wait.
+                        let test = info
+                            .config
+                            .as_ref()
+                            .and_then(|c| c.healthcheck.as_ref())
+                            .and_then(|h| h.test.clone());
+                        let due =
+                            last_probe.is_none_or(|t| t.elapsed() >= Duration::from_millis(200));
+                        if let (Some(cmd), true) =
+                            (test.as_deref().and_then(exec::healthcheck_command), due)
+                        {
+                            last_probe = Some(Instant::now());
+                            if let Ok((0, _)) =
+                                exec::run(self.engine, cname, &cmd, Duration::from_secs(10)).await
+                            {
+                                let _ = self.tx.send(State::Ready);
+                                return Ok("healthy");
+                            }
+                        }
                     }
                     _ => {}
                 }

@@ -2,7 +2,7 @@
 //! Opt-in with BRICKYARD_DOCKER_TESTS=1 (`.ci/run` sets it and starts
 //! dockerd). When it is on and no daemon answers, every test here fails.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
@@ -36,7 +36,7 @@ fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).trim().to_string()
 }
 
-/// A busybox-static root filesystem as an image: tiny, and needs no registry.
+/// A busybox-static root filesystem as an image (.ci/busybox-image.sh).
 fn prepare() -> Result<(), String> {
     let info = docker(&["info", "--format", "{{.ServerVersion}}"]);
     if !info.status.success() {
@@ -45,52 +45,14 @@ fn prepare() -> Result<(), String> {
             String::from_utf8_lossy(&info.stderr)
         ));
     }
-    if docker(&["image", "inspect", IMAGE]).status.success() {
-        return Ok(());
-    }
-    let busybox = ["/bin/busybox", "/usr/bin/busybox"]
-        .into_iter()
-        .find(|p| Path::new(p).exists())
-        .ok_or("busybox-static is not installed (apt-get install busybox-static)")?;
-    let root = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let bin = root.path().join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    std::fs::create_dir_all(root.path().join("tmp")).unwrap();
-    std::fs::create_dir_all(root.path().join("www")).unwrap();
-    std::fs::write(root.path().join("www/index.html"), "ok\n").unwrap();
-    std::fs::copy(busybox, bin.join("busybox")).map_err(|e| e.to_string())?;
-    let list = Command::new(busybox)
-        .arg("--list")
+    let out = Command::new("bash")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/busybox-image.sh"))
+        .arg(IMAGE)
         .output()
         .map_err(|e| e.to_string())?;
-    for applet in String::from_utf8_lossy(&list.stdout).lines() {
-        let _ = std::os::unix::fs::symlink("busybox", bin.join(applet));
-    }
-    let tar = root.path().with_extension("tar");
-    let made = Command::new("tar")
-        .arg("-C")
-        .arg(root.path())
-        .arg("-cf")
-        .arg(&tar)
-        .arg(".")
-        .status()
-        .map_err(|e| e.to_string())?;
-    if !made.success() {
-        return Err("tar failed".into());
-    }
-    let out = docker(&[
-        "import",
-        "--change",
-        "CMD [\"/bin/sh\"]",
-        "--change",
-        "ENV PATH=/bin",
-        tar.to_str().unwrap(),
-        IMAGE,
-    ]);
-    let _ = std::fs::remove_file(&tar);
     if !out.status.success() {
         return Err(format!(
-            "docker import failed: {}",
+            "cannot make {IMAGE}: {}",
             String::from_utf8_lossy(&out.stderr)
         ));
     }
@@ -534,16 +496,33 @@ fn ps_and_logs_show_the_stack() {
             web(port, "")
         ),
     );
-    ok(&stack.up());
-    let ps = stack.run(&["ps", "--json"]);
-    ok(&ps);
-    let rows: serde_json::Value = serde_json::from_slice(&ps.stdout).unwrap();
-    let web_row = rows
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["service"] == "web")
-        .unwrap();
+    let up = stack.up();
+    ok(&up);
+    let table = String::from_utf8_lossy(&up.stdout);
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("web") && l.contains("healthy")),
+        "{table}"
+    );
+    // `up` ran the healthcheck itself; the engine's status follows within an interval.
+    let mut web_row = serde_json::Value::Null;
+    for _ in 0..20 {
+        let ps = stack.run(&["ps", "--json"]);
+        ok(&ps);
+        let rows: serde_json::Value = serde_json::from_slice(&ps.stdout).unwrap();
+        web_row = rows
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["service"] == "web")
+            .unwrap()
+            .clone();
+        if web_row["health"] == "healthy" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
     assert_eq!(web_row["health"], "healthy");
     assert_eq!(web_row["urls"][0], format!("http://127.0.0.1:{port}"));
     let logs = stack.run(&["logs", "talker", "--tail", "1"]);
