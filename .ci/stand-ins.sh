@@ -30,8 +30,32 @@ DOCKERFILE
   echo "$dst"
 }
 
+# Grafana has no Debian package, so seed/generic plays it; this adds static
+# answers on the datasource API paths brickyard's checks read (one per
+# datasource uid the catalog provisions). It proves the check's wiring
+# against a stand-in, not real Grafana.
+grafana() {
+  local dst=brickyard-ci/grafana
+  if ! docker image inspect "$dst" >/dev/null 2>&1; then
+    local ctx; ctx="$(mktemp -d)"
+    cat > "$ctx/Dockerfile" <<'DOCKERFILE'
+FROM seed/generic
+RUN mkdir -p /www/api/datasources/uid \
+ && echo '{"uid":"prometheus","name":"Prometheus","type":"prometheus"}' > /www/api/datasources/uid/prometheus \
+ && echo '{"uid":"graphite","name":"Graphite","type":"graphite"}' > /www/api/datasources/uid/graphite \
+ && echo '{"uid":"influxdb","name":"InfluxDB","type":"influxdb"}' > /www/api/datasources/uid/influxdb
+DOCKERFILE
+    docker build -q -t "$dst" "$ctx" >/dev/null
+    rm -rf "$ctx"
+  fi
+  echo "$dst"
+}
+
 bash "$shared/offline-images/seed.sh" retag "$file" | while read -r ref arrow src; do
   [ "$arrow" = "<-" ] || continue
+  case "$ref" in
+    grafana/*) docker tag "$(grafana)" "$ref"; echo "$ref <- seed/generic + Grafana API answers"; continue ;;
+  esac
   case "$src" in
     seed/python|seed/node)
       if [ -f "$bundle" ]; then docker tag "$(with_ca "$src")" "$ref"; echo "$ref <- $src + CA bundle"; continue; fi ;;

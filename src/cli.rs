@@ -41,6 +41,10 @@ pub enum Command {
     Ps(PsArgs),
     /// Show the logs of the stack's services.
     Logs(LogsArgs),
+    /// Run the stack's smoke checks against what is running.
+    Verify(VerifyArgs),
+    /// Create the demo stack in a fresh directory, boot it, prove it works.
+    Demo(DemoArgs),
 }
 
 #[derive(Debug, Args, Default, Clone)]
@@ -117,6 +121,34 @@ pub struct UpArgs {
     pub build: bool,
     /// Give up waiting for health after this many seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 180)]
+    pub timeout: u64,
+    /// Then run the smoke checks (as `brickyard verify`).
+    #[arg(long)]
+    pub verify: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub stack: StackArgs,
+    /// The same facts as JSON, for scripts.
+    #[arg(long)]
+    pub json: bool,
+    /// How long each check may keep retrying, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub check_timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where to create the demo project (default: a new temporary directory, kept).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// The report as JSON, for scripts and CI.
+    #[arg(long)]
+    pub json: bool,
+    /// Give up waiting for health after this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
     pub timeout: u64,
 }
 

@@ -55,7 +55,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             commands::catalog::list(ui, &catalog, theme.as_deref(), *json)
         }
         Command::Catalog(CatalogCommand::Show { id }) => commands::catalog::show(ui, &catalog, id),
-        Command::Up(args) => commands::stack::up(ui, &dir, args),
+        Command::Up(args) => commands::stack::up(ui, &dir, &catalog, args),
+        Command::Verify(args) => commands::stack::verify(ui, &dir, &catalog, args),
+        Command::Demo(args) => commands::demo::run(ui, &catalog, args),
         Command::Down(args) => commands::stack::down(ui, &dir, args),
         Command::Ps(args) => commands::stack::ps(ui, &dir, args),
         Command::Logs(args) => commands::stack::logs(ui, &dir, args),

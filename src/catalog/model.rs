@@ -276,6 +276,37 @@ pub enum Check {
         service: String,
         command: Vec<String>,
     },
+    /// The app's `/health`: 200, and every dependency it reports is ok.
+    AppHealth {
+        service: String,
+        port: u16,
+    },
+    /// Every scrape target Prometheus has is `up` in `/api/v1/targets`.
+    PrometheusTargets {
+        service: String,
+        port: u16,
+    },
+    /// Grafana has the provisioned datasource (by uid), logged in as admin
+    /// with the password from `.env`.
+    GrafanaDatasource {
+        service: String,
+        port: u16,
+        uid: String,
+        password_env: String,
+    },
+}
+
+impl Check {
+    pub fn service(&self) -> &str {
+        match self {
+            Check::Http { service, .. }
+            | Check::Tcp { service, .. }
+            | Check::Exec { service, .. }
+            | Check::AppHealth { service, .. }
+            | Check::PrometheusTargets { service, .. }
+            | Check::GrafanaDatasource { service, .. } => service,
+        }
+    }
 }
 
 fn default_status() -> u16 {

@@ -1,3 +1,5 @@
 pub mod catalog;
+pub mod demo;
 pub mod new;
 pub mod stack;
+pub mod verify;

@@ -60,11 +60,23 @@ fn finish(ui: Ui, catalog: &Catalog, args: &NewArgs, plan: &Plan) -> Result<()> 
         return Ok(());
     }
     let written = write::write(&args.path, &files, args.force)?;
-    let dir = args.path.display();
+    report_written(ui, plan, &args.path, files.len(), &written);
+    Ok(())
+}
+
+/// Renders and writes a resolved plan (for `demo`, which settles its own picks).
+pub fn create(catalog: &Catalog, plan: &Plan, path: &Path) -> Result<()> {
+    let files = generate::files(catalog, plan)?;
+    write::write(path, &files, false)?;
+    Ok(())
+}
+
+fn report_written(ui: Ui, plan: &Plan, path: &Path, count: usize, written: &write::Written) {
+    let dir = path.display();
     ui.done(format!(
         "created {} ({} files{})",
         dir,
-        files.len(),
+        count,
         if written.replaced.is_empty() {
             String::new()
         } else {
@@ -75,10 +87,9 @@ fn finish(ui: Ui, catalog: &Catalog, args: &NewArgs, plan: &Plan) -> Result<()> 
         ui.status(urls(plan));
         ui.status(format!("\nNext:\n  cd {dir}\n  brickyard up"));
     }
-    Ok(())
 }
 
-fn project_name(path: &Path) -> Result<String> {
+pub fn project_name(path: &Path) -> Result<String> {
     let abs =
         std::path::absolute(path).with_context(|| format!("cannot resolve {}", path.display()))?;
     let name = abs
@@ -198,7 +209,7 @@ fn ask(
     Ok(())
 }
 
-fn resolve(
+pub fn resolve(
     catalog: &Catalog,
     project: &str,
     answers: &Answers,

@@ -5,7 +5,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 
-use crate::cli::{DownArgs, LogsArgs, PsArgs, StackArgs, UpArgs};
+use crate::catalog::Catalog;
+use crate::cli::{DownArgs, LogsArgs, PsArgs, StackArgs, UpArgs, VerifyArgs};
+use crate::commands::verify as checks;
 use crate::compose::{self, Project};
 use crate::engine::{Engine, stack, up};
 use crate::ui::Ui;
@@ -21,7 +23,7 @@ fn load(dir: &Path, args: &StackArgs) -> Result<Project> {
     Ok(compose::load(dir, &args.file)?)
 }
 
-pub fn up(ui: Ui, dir: &Path, args: &UpArgs) -> Result<()> {
+pub fn up(ui: Ui, dir: &Path, catalog: &Catalog, args: &UpArgs) -> Result<()> {
     let project = load(dir, &args.stack)?;
     runtime()?.block_on(async {
         let engine = Engine::connect().await?;
@@ -62,9 +64,33 @@ pub fn up(ui: Ui, dir: &Path, args: &UpArgs) -> Result<()> {
                     row.health = "healthy".into();
                 }
             }
-            print_table(&ui, &rows);
+            if !args.verify {
+                print_table(&ui, &rows);
+            }
+        }
+        if args.verify {
+            let results = checks::run_checks(&engine, catalog, &project, Duration::from_secs(30)).await?;
+            let rows = stack::ps(&engine, &project.name).await?;
+            checks::print_report(&ui, &rows, &results);
+            return checks::outcome(&results);
         }
         Ok(())
+    })
+}
+
+pub fn verify(ui: Ui, dir: &Path, catalog: &Catalog, args: &VerifyArgs) -> Result<()> {
+    let project = load(dir, &args.stack)?;
+    runtime()?.block_on(async {
+        let engine = Engine::connect().await?;
+        checks::verify(
+            &ui,
+            &engine,
+            catalog,
+            &project,
+            args.json,
+            Duration::from_secs(args.check_timeout),
+        )
+        .await
     })
 }
 

@@ -8,6 +8,7 @@ pub mod exec;
 pub mod images;
 pub mod stack;
 pub mod up;
+pub mod verify;
 
 use std::collections::HashMap;
 use std::time::Duration;

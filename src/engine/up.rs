@@ -46,6 +46,8 @@ pub struct UpReport {
     pub orphans_removed: Vec<String>,
     /// Seconds from the start of `up` until each service was ready.
     pub ready_after: BTreeMap<String, f64>,
+    /// Seconds spent building and pulling images.
+    pub images_secs: f64,
 }
 
 /// Why `up` stopped short; carries what a person needs to fix it.
@@ -94,11 +96,16 @@ pub async fn up(
     preflight_ports(engine, project, &existing).await?;
 
     let bars = ui.bars();
+    let images_started = Instant::now();
     let image_ids = images::ensure(engine, ui, &bars, project, opts.build).await?;
+    let images_secs = images_started.elapsed().as_secs_f64();
     ensure_network(engine, project).await?;
     ensure_volumes(engine, project).await?;
 
-    let mut report = UpReport::default();
+    let mut report = UpReport {
+        images_secs,
+        ..UpReport::default()
+    };
     let orphans: Vec<ContainerSummary> = existing
         .iter()
         .filter(|(s, _)| !project.services.contains_key(*s))
@@ -278,7 +285,7 @@ async fn preflight_ports(
     }
 }
 
-fn port_is_free(ip: &str, port: u16, protocol: &str) -> bool {
+pub fn port_is_free(ip: &str, port: u16, protocol: &str) -> bool {
     let ip = if ip.is_empty() { "0.0.0.0" } else { ip };
     match protocol {
         "udp" => UdpSocket::bind((ip, port)).is_ok(),

@@ -697,3 +697,163 @@ fn a_missing_compose_file_says_what_to_do() {
         "{err}"
     );
 }
+
+/// Tags the stand-ins under the demo preset's image names.
+fn seed_demo_images(scratch: &std::path::Path) {
+    let probe = scratch.join("seed-probe");
+    ok(&brickyard()
+        .args(["new", "--preset", "demo", "-q"])
+        .arg(&probe)
+        .output()
+        .unwrap());
+    let shared = std::env::var("BRICKYARD_SHARED")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../shared").into());
+    ok(&Command::new("bash")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/stand-ins.sh"))
+        .arg(probe.join("compose.yaml"))
+        .env("BRICKYARD_SHARED", shared)
+        .output()
+        .unwrap());
+}
+
+fn demo_json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "no JSON report ({e}):\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            stderr_of(out)
+        )
+    })
+}
+
+/// `brickyard demo` end to end: every check passes, Prometheus sees the app;
+/// a second demo beside it gets its own name and ports; stopping the
+/// database makes `verify` fail the app's /health and the database check.
+#[test]
+fn demo_boots_proves_itself_and_fails_when_the_database_stops() {
+    if !docker_tier() {
+        return;
+    }
+    let scratch = tempfile::tempdir().unwrap();
+    seed_demo_images(scratch.path());
+    let first_dir = scratch.path().join("shop");
+    let first = Stack {
+        _dir: tempfile::tempdir().unwrap(),
+        root: first_dir.clone(),
+        name: "shop".into(),
+    };
+    first.cleanup();
+
+    let out = brickyard()
+        .args(["demo", "--json", "--dir"])
+        .arg(&first_dir)
+        .output()
+        .unwrap();
+    let report = demo_json(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{report:#}\n{}",
+        stderr_of(&out)
+    );
+    assert_eq!(report["passed"], true, "{report:#}");
+    let checks = report["checks"].as_array().unwrap();
+    assert!(checks.len() >= 8, "{report:#}");
+    assert!(checks.iter().all(|c| c["ok"] == true), "{report:#}");
+    let targets = checks
+        .iter()
+        .find(|c| c["check"] == "scrape targets up")
+        .expect("a Prometheus targets check");
+    assert!(
+        targets["detail"].as_str().unwrap().contains("app up"),
+        "{targets}"
+    );
+    let app = checks
+        .iter()
+        .find(|c| c["service"] == "app" && c["check"] == "GET /health: dependencies")
+        .unwrap();
+    assert!(
+        app["detail"].as_str().unwrap().contains("database ok")
+            && app["detail"].as_str().unwrap().contains("cache ok"),
+        "{app}"
+    );
+    for key in [
+        "images_secs",
+        "start_to_healthy_secs",
+        "checks_secs",
+        "total_secs",
+    ] {
+        assert!(report["timings"][key].is_number(), "timings lack {key}");
+    }
+
+    // A second demo while the first runs: its own project and ports.
+    let out = brickyard().args(["demo", "--json"]).output().unwrap();
+    let second = demo_json(&out);
+    let second_stack = Stack {
+        _dir: tempfile::tempdir().unwrap(),
+        root: PathBuf::from(second["dir"].as_str().unwrap()),
+        name: second["project"].as_str().unwrap().to_string(),
+    };
+    assert_eq!(out.status.code(), Some(0), "{second:#}");
+    assert_ne!(second["project"], report["project"]);
+    let urls = |r: &serde_json::Value| -> Vec<String> {
+        r["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| {
+                s["urls"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|u| u.as_str().unwrap().to_string())
+            })
+            .collect()
+    };
+    let (a, b) = (urls(&report), urls(&second));
+    assert!(
+        a.iter().all(|u| !b.contains(u)),
+        "the demos share a port: {a:?} {b:?}"
+    );
+    drop(second_stack);
+
+    // Stop the database: verify names the app's /health and the database check.
+    ok(&docker(&["stop", "shop-postgres-1"]));
+    let out = brickyard()
+        .arg("-C")
+        .arg(&first_dir)
+        .args(["verify", "--json", "--check-timeout", "5"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let failed = demo_json(&out);
+    let bad: Vec<(String, String)> = failed["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["ok"] == false)
+        .map(|c| {
+            (
+                c["service"].as_str().unwrap().to_string(),
+                c["check"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        bad.iter().any(|(s, c)| s == "app" && c.contains("/health")),
+        "{bad:?}"
+    );
+    assert!(bad.iter().any(|(s, _)| s == "postgres"), "{bad:?}");
+    assert!(
+        !bad.iter().any(|(s, _)| s == "redis"),
+        "a healthy service was reported failed: {bad:?}"
+    );
+    // The plain report says it too.
+    let plain = first.run(&["verify", "--check-timeout", "2"]);
+    let text = String::from_utf8_lossy(&plain.stdout);
+    assert!(
+        text.contains("FAILED") && text.contains("database failed"),
+        "{text}"
+    );
+    assert!(text.contains("checks failed"), "{text}");
+}

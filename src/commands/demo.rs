@@ -1,0 +1,119 @@
+//! `brickyard demo`: the demo preset in a fresh directory, booted and proven
+//! in one command. Its own project name and free ports each time, so two
+//! demos never collide.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use serde_json::json;
+
+use crate::catalog::Catalog;
+use crate::cli::DemoArgs;
+use crate::commands::{new, verify};
+use crate::engine::{Engine, stack, up};
+use crate::generate::write;
+use crate::plan::Plan;
+use crate::ui::Ui;
+
+pub fn run(ui: Ui, catalog: &Catalog, args: &DemoArgs) -> Result<()> {
+    let t0 = Instant::now();
+    let path = match &args.dir {
+        Some(dir) => dir.clone(),
+        None => {
+            // Kept on purpose: the person can look at what was made.
+            let base = tempfile::Builder::new()
+                .prefix("brickyard-demo-")
+                .tempdir()?
+                .keep();
+            let suffix: String = new::random_secret()
+                .to_ascii_lowercase()
+                .chars()
+                .take(6)
+                .collect();
+            base.join(format!("demo-{suffix}"))
+        }
+    };
+    write::preflight(&path, false)?;
+    let name = new::project_name(&path)?;
+    let mut answers = catalog
+        .preset("demo")
+        .context("the catalog has no `demo` preset")?
+        .picks
+        .clone();
+    let first = new::resolve(catalog, &name, &answers, &path, false)?;
+    answers.ports = free_ports(&first);
+    let plan = new::resolve(catalog, &name, &answers, &path, false)?;
+    new::create(catalog, &plan, &path)?;
+    let generate_secs = t0.elapsed().as_secs_f64();
+    ui.status(format!("demo project: {}", path.display()));
+
+    let project = crate::compose::load(&path, Path::new(crate::generate::COMPOSE_FILE))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let engine = Engine::connect().await?;
+        let opts = up::UpOptions { wait: true, timeout: Duration::from_secs(args.timeout), build: false };
+        let report = up::up(&engine, &ui, &project, &opts)
+            .await
+            .map_err(|e| e.context(teardown_hint(&path)))?;
+        let up_secs = t0.elapsed().as_secs_f64() - generate_secs;
+        let checks_started = Instant::now();
+        let results = verify::run_checks(&engine, catalog, &project, Duration::from_secs(60)).await?;
+        let checks_secs = checks_started.elapsed().as_secs_f64();
+        let rows = stack::ps(&engine, &project.name).await?;
+        let timings = json!({
+            "generate_secs": generate_secs,
+            "images_secs": report.images_secs,
+            "start_to_healthy_secs": up_secs - report.images_secs,
+            "checks_secs": checks_secs,
+            "total_secs": t0.elapsed().as_secs_f64(),
+        });
+        if args.json {
+            ui.data(verify::report_json(&project, &rows, &results, timings));
+        } else {
+            ui.data("");
+            verify::print_report(&ui, &rows, &results);
+            ui.data(format!(
+                "\ntook {:.1}s: generate {:.2}s, images {:.1}s, start to healthy {:.1}s, checks {:.1}s",
+                t0.elapsed().as_secs_f64(),
+                generate_secs,
+                report.images_secs,
+                up_secs - report.images_secs,
+                checks_secs
+            ));
+            let dir = path.display();
+            ui.data(format!(
+                "\nexplore:   brickyard -C {dir} ps\n           brickyard -C {dir} logs -f app\ntear down: brickyard -C {dir} down --volumes"
+            ));
+        }
+        verify::outcome(&results)
+    })
+}
+
+fn teardown_hint(path: &Path) -> String {
+    format!(
+        "the demo did not come up; its project is at {0} (`brickyard -C {0} down --volumes` removes what started)",
+        path.display()
+    )
+}
+
+/// Host ports free on this machine now, near the ones the plan asked for,
+/// so a demo never collides with another demo or anything else running.
+fn free_ports(plan: &Plan) -> std::collections::BTreeMap<String, u16> {
+    let mut used = std::collections::BTreeSet::new();
+    let mut out = std::collections::BTreeMap::new();
+    for svc in &plan.services {
+        for (spec, host) in &svc.ports {
+            let mut port = *host;
+            while used.contains(&port) || !up::port_is_free("127.0.0.1", port, "tcp") {
+                port = port.checked_add(1).unwrap_or(1024).max(1024);
+            }
+            used.insert(port);
+            out.insert(format!("{}:{}", svc.name, spec.container), port);
+        }
+    }
+    out
+}
