@@ -53,6 +53,11 @@ impl Ui {
     }
 }
 
+/// The width of a table column: its longest value, and at least its header.
+pub fn column_width(values: impl Iterator<Item = usize>, header: &str) -> usize {
+    values.max().unwrap_or(0).max(header.len())
+}
+
 /// Progress lines: indicatif on a terminal, nothing at all otherwise (the
 /// callers print plain milestone lines through `Ui::status` instead).
 pub struct Bars {

@@ -95,12 +95,7 @@ pub fn verify(ui: Ui, dir: &Path, catalog: &Catalog, args: &VerifyArgs) -> Resul
 }
 
 pub fn print_table(ui: &Ui, rows: &[stack::ServiceStatus]) {
-    let width = rows
-        .iter()
-        .map(|r| r.service.len())
-        .max()
-        .unwrap_or(7)
-        .max(7);
+    let width = crate::ui::column_width(rows.iter().map(|r| r.service.len()), "SERVICE");
     ui.data(ui.bold(&format!(
         "{:<width$}  {:<10} {:<10} {}",
         "SERVICE", "STATE", "HEALTH", "URL"

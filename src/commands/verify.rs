@@ -81,7 +81,7 @@ pub fn print_report(ui: &Ui, rows: &[ServiceStatus], results: &[CheckResult]) {
             services.push(&r.service);
         }
     }
-    let svc_w = services.iter().map(|s| s.len()).max().unwrap_or(7).max(7);
+    let svc_w = crate::ui::column_width(services.iter().map(|s| s.len()), "SERVICE");
     let urls = |s: &str| -> String {
         rows.iter()
             .find(|r| r.service == s)
@@ -89,18 +89,8 @@ pub fn print_report(ui: &Ui, rows: &[ServiceStatus], results: &[CheckResult]) {
             .filter(|u| !u.is_empty())
             .unwrap_or_else(|| "-".into())
     };
-    let url_w = services
-        .iter()
-        .map(|s| urls(s).len())
-        .max()
-        .unwrap_or(3)
-        .max(3);
-    let check_w = results
-        .iter()
-        .map(|r| r.check.len())
-        .max()
-        .unwrap_or(5)
-        .max(5);
+    let url_w = crate::ui::column_width(services.iter().map(|s| urls(s).len()), "URL");
+    let check_w = crate::ui::column_width(results.iter().map(|r| r.check.len()), "CHECK");
     let mark_w = if ui.fancy { 1 } else { 6 };
     ui.data(ui.bold(&format!(
         "{:<svc_w$}  {:<url_w$}  {:<mark_w$} {:<check_w$}  RESULT",

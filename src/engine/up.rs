@@ -427,9 +427,6 @@ impl ServiceRun<'_> {
                         self.name
                     )));
                 }
-                if cond == &Condition::CompletedSuccessfully && state == State::Ready {
-                    // Still running: keep waiting for it to exit 0.
-                }
                 if rx.changed().await.is_err() {
                     return Err(self.fail(format!(
                         "{} was not started: {dep} stopped reporting",

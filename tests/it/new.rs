@@ -8,7 +8,7 @@ use brickyard::prompt::Scripted;
 use brickyard::ui::Ui;
 use predicates::prelude::*;
 
-use crate::support::{brickyard, fixture, scratch, stderr_of, tree};
+use crate::support::{brickyard, catalog_fails, fixture, new_fails, scratch, stderr_of, tree};
 
 #[test]
 fn yes_takes_the_defaults_and_says_what_to_do_next() {
@@ -171,13 +171,7 @@ fn flags_win_over_the_preset() {
 #[test]
 fn unknown_tool_suggests_the_closest() {
     let (_dir, project) = scratch();
-    let out = brickyard()
-        .args(["new", "--yes", "--ci", "gitlab-cl"])
-        .arg(&project)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let err = stderr_of(&out);
+    let err = new_fails(&project, &["--yes", "--ci", "gitlab-cl"]);
     assert!(
         err.contains("unknown ci `gitlab-cl`; did you mean `gitlab-ci`?"),
         "{err}"
@@ -189,12 +183,7 @@ fn unknown_tool_suggests_the_closest() {
 #[test]
 fn a_tool_in_the_wrong_theme_says_where_it_belongs() {
     let (_dir, project) = scratch();
-    let out = brickyard()
-        .args(["new", "--yes", "--app", "postgres"])
-        .arg(&project)
-        .output()
-        .unwrap();
-    let err = stderr_of(&out);
+    let err = new_fails(&project, &["--yes", "--app", "postgres"]);
     assert!(
         err.contains("`postgres` is a services tool, not app; pass it as --services postgres"),
         "{err}"
@@ -220,12 +209,7 @@ fn two_picks_in_a_single_pick_theme_are_refused() {
 #[test]
 fn a_ci_server_without_a_forge_says_why() {
     let (_dir, project) = scratch();
-    let out = brickyard()
-        .args(["new", "--yes", "--ci", "woodpecker", "--vcs", "none"])
-        .arg(&project)
-        .output()
-        .unwrap();
-    let err = stderr_of(&out);
+    let err = new_fails(&project, &["--yes", "--ci", "woodpecker", "--vcs", "none"]);
     assert!(
         err.contains("Woodpecker CI needs one of gitea, github or gitlab"),
         "{err}"
@@ -337,27 +321,14 @@ fn a_malformed_answers_file_names_line_and_column() {
 
 #[test]
 fn a_malformed_catalog_entry_names_file_and_field() {
-    let out = brickyard()
-        .arg("--catalog")
-        .arg(fixture("catalogs/malformed"))
-        .args(["catalog", "list"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let err = stderr_of(&out);
+    let err = catalog_fails(&fixture("catalogs/malformed"));
     assert!(err.contains("malformed/services/broken.yaml"), "{err}");
     assert!(err.contains("unknown field `imag`"), "{err}");
 }
 
 #[test]
 fn a_catalog_entry_that_writes_outside_the_project_is_rejected() {
-    let out = brickyard()
-        .arg("--catalog")
-        .arg(fixture("catalogs/escape"))
-        .args(["catalog", "list"])
-        .output()
-        .unwrap();
-    let err = stderr_of(&out);
+    let err = catalog_fails(&fixture("catalogs/escape"));
     assert!(err.contains("escape/ci/evil.yaml"), "{err}");
     assert!(
         err.contains("field `files.path`: `../../outside.txt` climbs out of the project"),
@@ -374,14 +345,7 @@ fn an_unpinned_image_is_rejected() {
         "id: latest\ntheme: services\nname: L\ndescription: d\nservices:\n  latest:\n    image: nginx:latest\n",
     )
     .unwrap();
-    let err = stderr_of(
-        &brickyard()
-            .arg("--catalog")
-            .arg(dir.path())
-            .args(["catalog", "list"])
-            .output()
-            .unwrap(),
-    );
+    let err = catalog_fails(dir.path());
     assert!(
         err.contains("services/latest.yaml") && err.contains("must be pinned"),
         "{err}"
@@ -398,14 +362,7 @@ fn a_symlinked_catalog_file_is_rejected() {
         dir.path().join("ci/link.yaml"),
     )
     .unwrap();
-    let err = stderr_of(
-        &brickyard()
-            .arg("--catalog")
-            .arg(dir.path())
-            .args(["catalog", "list"])
-            .output()
-            .unwrap(),
-    );
+    let err = catalog_fails(dir.path());
     assert!(
         err.contains("ci/link.yaml") && err.contains("symbolic link"),
         "{err}"
@@ -459,12 +416,7 @@ fn a_non_empty_target_is_refused_and_force_keeps_the_users_files() {
     fs::create_dir_all(&project).unwrap();
     fs::write(project.join("notes.txt"), "mine").unwrap();
     fs::write(project.join("README.md"), "old readme").unwrap();
-    let out = brickyard()
-        .args(["new", "--yes"])
-        .arg(&project)
-        .output()
-        .unwrap();
-    let err = stderr_of(&out);
+    let err = new_fails(&project, &["--yes"]);
     assert!(
         err.contains("is not empty") && err.contains("--force"),
         "{err}"
@@ -511,13 +463,7 @@ fn force_keeps_the_secrets_the_volumes_were_made_with() {
 #[test]
 fn without_a_terminal_the_missing_flags_are_named() {
     let (_dir, project) = scratch();
-    let out = brickyard()
-        .args(["new", "--ci", "jenkins"])
-        .arg(&project)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let err = stderr_of(&out);
+    let err = new_fails(&project, &["--ci", "jenkins"]);
     assert!(
         err.contains("--vcs, --config-mgmt, --monitoring, --containers, --app, --services"),
         "{err}"

@@ -54,3 +54,37 @@ pub fn fixture(name: &str) -> PathBuf {
 pub fn switch(name: &str) -> bool {
     std::env::var(name).is_ok_and(|v| v == "1" || v == "true")
 }
+
+/// `brickyard new <args> <project>`, which must fail with exit code 1; its stderr.
+pub fn new_fails(project: &Path, args: &[&str]) -> String {
+    let out = brickyard()
+        .arg("new")
+        .args(args)
+        .arg(project)
+        .output()
+        .expect("brickyard runs");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "expected a failure:\n{}",
+        stderr_of(&out)
+    );
+    stderr_of(&out)
+}
+
+/// `brickyard --catalog DIR catalog list`, which must fail with exit code 1; its stderr.
+pub fn catalog_fails(dir: &Path) -> String {
+    let out = brickyard()
+        .arg("--catalog")
+        .arg(dir)
+        .args(["catalog", "list"])
+        .output()
+        .expect("brickyard runs");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "expected a failure:\n{}",
+        stderr_of(&out)
+    );
+    stderr_of(&out)
+}
