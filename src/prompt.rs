@@ -34,6 +34,21 @@ pub trait Prompter {
     fn confirm(&mut self, summary: &str) -> Result<bool, Cancelled>;
 }
 
+/// One line per answered question: the ids, not the whole labels.
+fn answered(theme: Theme, ids: &[&str]) {
+    let ids = if ids.is_empty() {
+        "none".to_string()
+    } else {
+        ids.join(", ")
+    };
+    eprintln!(
+        "{} {} {} {ids}",
+        console::style("✔").green(),
+        console::style(theme.question()).bold(),
+        console::style("·").dim(),
+    );
+}
+
 /// The real terminal, through dialoguer.
 pub struct Terminal;
 
@@ -50,14 +65,17 @@ impl Prompter for Terminal {
         default: usize,
     ) -> Result<usize, Cancelled> {
         let items: Vec<&str> = choices.iter().map(|c| c.label.as_str()).collect();
-        dialoguer::Select::with_theme(&dialoguer::theme::ColorfulTheme::default())
+        let picked = dialoguer::Select::with_theme(&dialoguer::theme::ColorfulTheme::default())
             .with_prompt(theme.question())
             .items(&items)
             .default(default)
+            .report(false)
             .interact_opt()
             .ok()
             .flatten()
-            .ok_or(Cancelled)
+            .ok_or(Cancelled)?;
+        answered(theme, &[choices[picked].id.as_str()]);
+        Ok(picked)
     }
 
     fn multi_select(
@@ -67,17 +85,22 @@ impl Prompter for Terminal {
         defaults: &[bool],
     ) -> Result<Vec<usize>, Cancelled> {
         let items: Vec<&str> = choices.iter().map(|c| c.label.as_str()).collect();
-        dialoguer::MultiSelect::with_theme(&dialoguer::theme::ColorfulTheme::default())
-            .with_prompt(format!(
-                "{} (space to toggle, enter to accept)",
-                theme.question()
-            ))
-            .items(&items)
-            .defaults(defaults)
-            .interact_opt()
-            .ok()
-            .flatten()
-            .ok_or(Cancelled)
+        let picked =
+            dialoguer::MultiSelect::with_theme(&dialoguer::theme::ColorfulTheme::default())
+                .with_prompt(format!(
+                    "{} (space to toggle, enter to accept)",
+                    theme.question()
+                ))
+                .items(&items)
+                .defaults(defaults)
+                .report(false)
+                .interact_opt()
+                .ok()
+                .flatten()
+                .ok_or(Cancelled)?;
+        let ids: Vec<&str> = picked.iter().map(|i| choices[*i].id.as_str()).collect();
+        answered(theme, &ids);
+        Ok(picked)
     }
 
     fn confirm(&mut self, summary: &str) -> Result<bool, Cancelled> {
