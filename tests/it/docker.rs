@@ -594,19 +594,29 @@ fn a_build_honours_dockerignore() {
     docker(&["rmi", "-f", "by-build-app"]);
 }
 
-/// A generated project, its images provided by the offline stand-ins,
-/// comes up healthy and its app proves its database and cache.
-#[test]
-fn a_generated_project_boots_and_its_app_uses_its_services() {
-    if !docker_tier() {
-        return;
-    }
+/// Tags the offline stand-ins under every image a compose file (and its Dockerfiles) uses.
+fn stand_ins(compose: &std::path::Path) {
+    let shared = std::env::var("BRICKYARD_SHARED")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../shared").into());
+    ok(&Command::new("bash")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/stand-ins.sh"))
+        .arg(compose)
+        .env("BRICKYARD_SHARED", shared)
+        .output()
+        .unwrap());
+}
+
+/// A generated project, its images provided by the offline stand-ins and
+/// its app built from the generated Dockerfile, comes up healthy, and
+/// `up --verify` shows the app using its database and cache for real.
+fn generated_project_boots(app: &str) {
     let (dir, _) = crate::support::scratch();
-    let project = dir.path().join("by-gen");
-    let ports: Vec<u16> = (0..5).map(|_| free_port()).collect();
+    let name = format!("by-gen-{app}");
+    let project = dir.path().join(&name);
+    let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
     let answers = format!(
-        "ci: github-actions\nvcs: github\nconfig-mgmt: none\nmonitoring: prometheus-grafana\ncontainers: compose\napp: python\nservices: [postgres, redis]\nports:\n  app:8000: {}\n  postgres:5432: {}\n  redis:6379: {}\n  prometheus:9090: {}\n  grafana:3000: {}\n",
-        ports[0], ports[1], ports[2], ports[3], ports[4]
+        "ci: github-actions\nvcs: github\nconfig-mgmt: none\nmonitoring: none\ncontainers: compose\napp: {app}\nservices: [postgres, redis]\nports:\n  app:8000: {}\n  postgres:5432: {}\n  redis:6379: {}\n",
+        ports[0], ports[1], ports[2]
     );
     std::fs::write(dir.path().join("answers.yaml"), &answers).unwrap();
     ok(&brickyard()
@@ -619,31 +629,31 @@ fn a_generated_project_boots_and_its_app_uses_its_services() {
     let stack = Stack {
         _dir: tempfile::tempdir().unwrap(),
         root: project.clone(),
-        name: "by-gen".into(),
+        name: name.clone(),
     };
     stack.cleanup();
-    let shared = std::env::var("BRICKYARD_SHARED")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../shared").into());
-    let seeded = Command::new("bash")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/stand-ins.sh"))
-        .arg(project.join("compose.yaml"))
-        .env("BRICKYARD_SHARED", shared)
-        .output()
-        .unwrap();
-    ok(&seeded);
-    let out = stack.run(&["up", "--timeout", "300"]);
+    stand_ins(&project.join("compose.yaml"));
+    let out = stack.run(&["up", "--verify", "--timeout", "300"]);
     ok(&out);
-    let health = http_get(ports[0], "/health");
-    assert!(
-        health.contains("\"database\"") && health.contains("SELECT 1 -> 1"),
-        "{health}"
-    );
-    assert!(
-        health.contains("\"cache\"") && health.contains("SET/GET round-trip"),
-        "{health}"
-    );
-    assert!(health.contains("\"status\": \"ok\""), "{health}");
-    docker(&["rmi", "-f", "by-gen-app"]);
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(report.contains("database ok (SELECT 1 -> 1)"), "{report}");
+    assert!(report.contains("cache ok"), "{report}");
+    assert!(report.contains("checks passed"), "{report}");
+    docker(&["rmi", "-f", &format!("{name}-app")]);
+}
+
+#[test]
+fn a_generated_python_project_boots_and_its_app_uses_its_services() {
+    if docker_tier() {
+        generated_project_boots("python");
+    }
+}
+
+#[test]
+fn a_generated_node_project_boots_and_its_app_uses_its_services() {
+    if docker_tier() {
+        generated_project_boots("node");
+    }
 }
 
 /// A GET over a plain TCP socket (no HTTP client dependency for a test).
@@ -706,14 +716,7 @@ fn seed_demo_images(scratch: &std::path::Path) {
         .arg(&probe)
         .output()
         .unwrap());
-    let shared = std::env::var("BRICKYARD_SHARED")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../shared").into());
-    ok(&Command::new("bash")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/stand-ins.sh"))
-        .arg(probe.join("compose.yaml"))
-        .env("BRICKYARD_SHARED", shared)
-        .output()
-        .unwrap());
+    stand_ins(&probe.join("compose.yaml"));
 }
 
 fn demo_json(out: &Output) -> serde_json::Value {
