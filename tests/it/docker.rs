@@ -860,3 +860,165 @@ fn demo_boots_proves_itself_and_fails_when_the_database_stops() {
     );
     assert!(text.contains("checks failed"), "{text}");
 }
+
+/// A container from a stand-in image, removed when dropped.
+struct Container(String);
+
+impl Drop for Container {
+    fn drop(&mut self) {
+        docker(&["rm", "-f", &self.0]);
+    }
+}
+
+/// A process on the host, killed when dropped.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The Go and Rust apps have no base image here (no Go or Rust stand-in),
+/// so they are built with the machine's toolchains and run on the host
+/// against real PostgreSQL and Redis containers: /health must show a
+/// SCRAM login and SELECT 1, and a Redis round-trip with its password.
+fn host_built_app_uses_real_services(app: &str) {
+    let (dir, _) = crate::support::scratch();
+    let project = dir.path().join(format!("by-host-{app}"));
+    ok(&brickyard()
+        .args(["new", "--preset", "demo", "--app", app, "-q"])
+        .arg(&project)
+        .output()
+        .unwrap());
+    stand_ins(&project.join("compose.yaml"));
+    let env = brickyard::compose::interpolate::parse_env_file(
+        &std::fs::read_to_string(project.join(".env")).unwrap(),
+    );
+    let (pg_port, redis_port, app_port) = (free_port(), free_port(), free_port());
+    let pg = Container(format!("by-host-{app}-postgres"));
+    let redis = Container(format!("by-host-{app}-redis"));
+    docker(&["rm", "-f", &pg.0, &redis.0]);
+    ok(&docker(&[
+        "run",
+        "-d",
+        "--name",
+        &pg.0,
+        "-e",
+        "POSTGRES_USER=app",
+        "-e",
+        "POSTGRES_DB=app",
+        "-e",
+        &format!("POSTGRES_PASSWORD={}", env["POSTGRES_PASSWORD"]),
+        "-p",
+        &format!("127.0.0.1:{pg_port}:5432"),
+        "postgres:16.4-bookworm",
+    ]));
+    ok(&docker(&[
+        "run",
+        "-d",
+        "--name",
+        &redis.0,
+        "-p",
+        &format!("127.0.0.1:{redis_port}:6379"),
+        "redis:7.4.1-bookworm",
+        "redis-server",
+        "--requirepass",
+        &env["REDIS_PASSWORD"],
+    ]));
+    let app_dir = project.join("app");
+    let binary = match app {
+        "go" => {
+            ok(&Command::new("go")
+                .args(["build", "-o", "server", "."])
+                .env("GOCACHE", dir.path().join("gocache"))
+                .current_dir(&app_dir)
+                .output()
+                .unwrap());
+            app_dir.join("server")
+        }
+        _ => {
+            let target = dir.path().join("target");
+            ok(&Command::new("cargo")
+                .args(["build", "--quiet"])
+                .env("CARGO_TARGET_DIR", &target)
+                .current_dir(&app_dir)
+                .output()
+                .unwrap());
+            target.join("debug/server")
+        }
+    };
+    for _ in 0..60 {
+        if docker(&[
+            "exec",
+            &pg.0,
+            "pg_isready",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "app",
+            "-d",
+            "app",
+        ])
+        .status
+        .success()
+        {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    let _server = Child(
+        Command::new(&binary)
+            .env("PORT", app_port.to_string())
+            .env(
+                "DATABASE_URL",
+                format!(
+                    "postgres://app:{}@127.0.0.1:{pg_port}/app",
+                    env["POSTGRES_PASSWORD"]
+                ),
+            )
+            .env(
+                "REDIS_URL",
+                format!(
+                    "redis://:{}@127.0.0.1:{redis_port}/0",
+                    env["REDIS_PASSWORD"]
+                ),
+            )
+            .spawn()
+            .unwrap(),
+    );
+    let mut health = String::new();
+    for _ in 0..40 {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        if std::net::TcpStream::connect(("127.0.0.1", app_port)).is_ok() {
+            health = http_get(app_port, "/health");
+            if health.contains("SELECT 1 -> 1") && health.contains(" 200 ") {
+                break;
+            }
+        }
+    }
+    assert!(health.contains("SELECT 1 -> 1"), "{app}: {health}");
+    assert!(
+        health.contains("\"cache\":{\"") && health.contains(" 200 "),
+        "{app}: {health}"
+    );
+    assert!(
+        !health.contains(&env["POSTGRES_PASSWORD"]),
+        "{app} printed the password: {health}"
+    );
+}
+
+#[test]
+fn the_go_app_logs_in_to_postgres_and_redis_for_real() {
+    if docker_tier() {
+        host_built_app_uses_real_services("go");
+    }
+}
+
+#[test]
+fn the_rust_app_logs_in_to_postgres_and_redis_for_real() {
+    if docker_tier() {
+        host_built_app_uses_real_services("rust");
+    }
+}
