@@ -56,7 +56,7 @@ pub fn run(ui: Ui, catalog: &Catalog, args: &DemoArgs) -> Result<()> {
     runtime.block_on(async {
         let engine = Engine::connect().await?;
         let opts = up::UpOptions { wait: true, timeout: Duration::from_secs(args.timeout), build: false };
-        let report = up::up(&engine, &ui, &project, &opts)
+        let report = crate::commands::stack::up_interruptible(&engine, &ui, &project, &opts)
             .await
             .map_err(|e| e.context(teardown_hint(&path)))?;
         let up_secs = t0.elapsed().as_secs_f64() - generate_secs;

@@ -33,27 +33,25 @@ pub fn up(ui: Ui, dir: &Path, catalog: &Catalog, args: &UpArgs) -> Result<()> {
             timeout: Duration::from_secs(args.timeout),
             build: args.build,
         };
-        let result = tokio::select! {
-            r = up::up(&engine, &ui, &project, &opts) => r,
-            _ = tokio::signal::ctrl_c() => {
-                let rows = stack::ps(&engine, &project.name).await.unwrap_or_default();
-                let running: Vec<String> = rows.iter().filter(|r| r.state == "running").map(|r| r.service.clone()).collect();
-                return Err(anyhow::Error::new(crate::Coded {
-                    code: crate::exit::CANCELLED,
-                    message: format!(
-                        "interrupted: stopped waiting. Running now: {}\n  `brickyard ps` shows them, `brickyard down` removes them",
-                        if running.is_empty() { "nothing".to_string() } else { running.join(", ") }
-                    ),
-                }));
-            }
-        };
-        let report = result?;
-        let changed = report.actions.values().filter(|a| **a != up::Action::Unchanged).count();
+        let report = up_interruptible(&engine, &ui, &project, &opts).await?;
+        let changed = report
+            .actions
+            .values()
+            .filter(|a| **a != up::Action::Unchanged)
+            .count();
         let verb = if args.no_wait { "started" } else { "up" };
         if changed == 0 && report.orphans_removed.is_empty() {
-            ui.done(format!("{} is {verb}; nothing changed ({:.1}s)", project.name, t0.elapsed().as_secs_f64()));
+            ui.done(format!(
+                "{} is {verb}; nothing changed ({:.1}s)",
+                project.name,
+                t0.elapsed().as_secs_f64()
+            ));
         } else {
-            ui.done(format!("{} is {verb} ({:.1}s)", project.name, t0.elapsed().as_secs_f64()));
+            ui.done(format!(
+                "{} is {verb} ({:.1}s)",
+                project.name,
+                t0.elapsed().as_secs_f64()
+            ));
         }
         if !ui.quiet {
             // The engine's own health status lags by up to one interval behind
@@ -69,7 +67,8 @@ pub fn up(ui: Ui, dir: &Path, catalog: &Catalog, args: &UpArgs) -> Result<()> {
             }
         }
         if args.verify {
-            let results = checks::run_checks(&engine, catalog, &project, Duration::from_secs(30)).await?;
+            let results =
+                checks::run_checks(&engine, catalog, &project, Duration::from_secs(30)).await?;
             let rows = stack::ps(&engine, &project.name).await?;
             checks::print_report(&ui, &rows, &results);
             return checks::outcome(&results);
@@ -92,6 +91,32 @@ pub fn verify(ui: Ui, dir: &Path, catalog: &Catalog, args: &VerifyArgs) -> Resul
         )
         .await
     })
+}
+
+/// `up`, but Ctrl-C stops the wait and says what is running; everything it
+/// made carries the project's labels, so `down` removes it.
+pub async fn up_interruptible(
+    engine: &Engine,
+    ui: &Ui,
+    project: &Project,
+    opts: &up::UpOptions,
+) -> Result<up::UpReport> {
+    tokio::select! {
+        r = up::up(engine, ui, project, opts) => r,
+        _ = tokio::signal::ctrl_c() => {
+            let rows = stack::ps(engine, &project.name).await.unwrap_or_default();
+            let running: Vec<String> = rows.iter().filter(|r| r.state == "running").map(|r| r.service.clone()).collect();
+            Err(anyhow::Error::new(crate::Coded {
+                code: crate::exit::CANCELLED,
+                message: format!(
+                    "interrupted: stopped waiting. Running now: {}\n  `brickyard -C {} ps` shows them, `brickyard -C {} down` removes them",
+                    if running.is_empty() { "nothing".to_string() } else { running.join(", ") },
+                    project.dir.display(),
+                    project.dir.display(),
+                ),
+            }))
+        }
+    }
 }
 
 pub fn print_table(ui: &Ui, rows: &[stack::ServiceStatus]) {
@@ -132,10 +157,11 @@ pub fn down(ui: Ui, dir: &Path, args: &DownArgs) -> Result<()> {
             ui.status(format!("removed volume {v}"));
         }
         ui.done(format!("{} is down", project.name));
-        if !args.volumes {
-            ui.status(
-                ui.dim("volumes are kept; `brickyard down --volumes` removes them and their data"),
-            );
+        if report.kept_volumes > 0 {
+            ui.status(ui.dim(&format!(
+                "{} volume(s) kept; `brickyard down --volumes` removes them and their data",
+                report.kept_volumes
+            )));
         }
         Ok(())
     })

@@ -94,6 +94,8 @@ pub struct DownReport {
     pub containers: Vec<String>,
     pub networks: Vec<String>,
     pub volumes: Vec<String>,
+    /// Volumes left in place (down without --volumes).
+    pub kept_volumes: usize,
 }
 
 pub async fn down(
@@ -122,15 +124,18 @@ pub async fn down(
             _ => report.networks.push(name),
         }
     }
-    if volumes {
-        let list = engine
-            .docker
-            .list_volumes(Some(ListVolumesOptions {
-                filters: Some(project_filter(project)),
-            }))
-            .await
-            .map_err(api(format!("cannot list the volumes of project {project}")))?;
-        for vol in list.volumes.unwrap_or_default() {
+    let list = engine
+        .docker
+        .list_volumes(Some(ListVolumesOptions {
+            filters: Some(project_filter(project)),
+        }))
+        .await
+        .map_err(api(format!("cannot list the volumes of project {project}")))?;
+    let found = list.volumes.unwrap_or_default();
+    if !volumes {
+        report.kept_volumes = found.len();
+    } else {
+        for vol in found {
             match engine
                 .docker
                 .remove_volume(&vol.name, Some(RemoveVolumeOptions { force: false }))
