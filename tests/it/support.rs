@@ -55,14 +55,9 @@ pub fn switch(name: &str) -> bool {
     std::env::var(name).is_ok_and(|v| v == "1" || v == "true")
 }
 
-/// `brickyard new <args> <project>`, which must fail with exit code 1; its stderr.
-pub fn new_fails(project: &Path, args: &[&str]) -> String {
-    let out = brickyard()
-        .arg("new")
-        .args(args)
-        .arg(project)
-        .output()
-        .expect("brickyard runs");
+/// Runs a command that must fail with exit code 1; what it said on stderr.
+pub fn fails(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("brickyard runs");
     assert_eq!(
         out.status.code(),
         Some(1),
@@ -72,19 +67,17 @@ pub fn new_fails(project: &Path, args: &[&str]) -> String {
     stderr_of(&out)
 }
 
+/// `brickyard new <args> <project>`, which must fail with exit code 1; its stderr.
+pub fn new_fails(project: &Path, args: &[&str]) -> String {
+    fails(brickyard().arg("new").args(args).arg(project))
+}
+
 /// `brickyard --catalog DIR catalog list`, which must fail with exit code 1; its stderr.
 pub fn catalog_fails(dir: &Path) -> String {
-    let out = brickyard()
-        .arg("--catalog")
-        .arg(dir)
-        .args(["catalog", "list"])
-        .output()
-        .expect("brickyard runs");
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "expected a failure:\n{}",
-        stderr_of(&out)
-    );
-    stderr_of(&out)
+    fails(
+        brickyard()
+            .arg("--catalog")
+            .arg(dir)
+            .args(["catalog", "list"]),
+    )
 }
