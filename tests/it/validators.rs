@@ -136,6 +136,14 @@ fn generated_files_pass_their_validators() {
                     .current_dir(project.join("ops/ansible")),
             );
         }
+        for file in tree(project).iter().filter(|f| f.ends_with(".py")) {
+            run(
+                &format!("python3 -m py_compile {}/{file}", project.display()),
+                Command::new("python3")
+                    .args(["-m", "py_compile"])
+                    .arg(project.join(file)),
+            );
+        }
         for file in tree(project).iter().filter(|f| f.ends_with(".json")) {
             let text = std::fs::read_to_string(project.join(file)).unwrap();
             serde_json::from_str::<serde_json::Value>(&text)
