@@ -3,6 +3,7 @@
 //! Resources are named and labelled as Docker Compose does, so
 //! `docker compose ps/logs/down` see the stack brickyard started.
 
+pub mod container;
 pub mod context;
 pub mod exec;
 pub mod images;
