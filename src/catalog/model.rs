@@ -83,6 +83,10 @@ pub struct Entry {
     /// Picked when the user accepts defaults (`--yes`) and nothing else says otherwise.
     #[serde(default, skip_serializing_if = "is_false")]
     pub default: bool,
+    /// This tool runs the project's compose.yaml (Docker Compose, Podman, ...),
+    /// so picking it makes brickyard write one.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub runs_compose_file: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub requires: Vec<Requirement>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -55,7 +55,7 @@ pub fn files(catalog: &Catalog, plan: &Plan) -> Result<Vec<GeneratedFile>, Rende
         out.insert(path.to_string(), (contents, false));
     }
     out.insert(ANSWERS_FILE.into(), (answers_file(plan), false));
-    if plan.has("compose") {
+    if plan.entries.iter().any(|e| e.runs_compose_file) {
         out.insert(COMPOSE_FILE.into(), (compose::render(plan), false));
     }
     out.insert(ENV_FILE.into(), (env_file(plan), true));
