@@ -43,6 +43,8 @@ pub enum Command {
     Logs(LogsArgs),
     /// Run the stack's smoke checks against what is running.
     Verify(VerifyArgs),
+    /// Print the resolved project in Compose's canonical form.
+    Config(ConfigArgs),
     /// Create the demo stack in a fresh directory, boot it, prove it works.
     Demo(DemoArgs),
 }
@@ -96,17 +98,34 @@ pub enum CatalogCommand {
     Show { id: String },
 }
 
-/// Where the stack lives: shared by up, down, ps and logs.
-#[derive(Debug, Args, Clone)]
+/// Where the stack lives, as `docker compose` takes it: shared by up,
+/// down, ps, logs, verify and config.
+#[derive(Debug, Args, Clone, Default)]
 pub struct StackArgs {
-    /// The compose file, relative to the project dir.
-    #[arg(
-        short = 'f',
-        long = "file",
-        value_name = "FILE",
-        default_value = "compose.yaml"
-    )]
-    pub file: PathBuf,
+    /// Compose file(s), merged in order (default: COMPOSE_FILE, else
+    /// compose.yaml and its override, searched upwards).
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: Vec<PathBuf>,
+    #[command(flatten)]
+    pub project: ProjectArgs,
+}
+
+/// Compose's project flags (everything but `-f`, which `logs` spells
+/// `--file` only, since there `-f` follows).
+#[derive(Debug, Args, Clone, Default)]
+pub struct ProjectArgs {
+    /// Project name (default: COMPOSE_PROJECT_NAME, `name:`, the directory).
+    #[arg(short = 'p', long = "project-name", value_name = "NAME")]
+    pub project_name: Option<String>,
+    /// Enable services of this profile (repeatable; default: COMPOSE_PROFILES).
+    #[arg(long = "profile", value_name = "PROFILE")]
+    pub profile: Vec<String>,
+    /// Read variables from this file instead of `.env` (repeatable).
+    #[arg(long = "env-file", value_name = "FILE")]
+    pub env_file: Vec<PathBuf>,
+    /// The project's working directory (default: the first file's directory).
+    #[arg(long = "project-directory", value_name = "DIR")]
+    pub project_directory: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -117,9 +136,19 @@ pub struct UpArgs {
     #[arg(long)]
     pub no_wait: bool,
     /// Build images even when they exist already.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "no_build")]
     pub build: bool,
-    /// Give up waiting for health after this many seconds.
+    /// Never build; an image that is not here is an error.
+    #[arg(long)]
+    pub no_build: bool,
+    /// Recreate every container, changed or not.
+    #[arg(long, conflicts_with = "no_recreate")]
+    pub force_recreate: bool,
+    /// Keep existing containers even when their configuration changed.
+    #[arg(long)]
+    pub no_recreate: bool,
+    /// Give up after this many seconds waiting for health, or for any
+    /// progress of a build or pull.
     #[arg(long, value_name = "SECONDS", default_value_t = 180)]
     pub timeout: u64,
     /// Then run the smoke checks (as `brickyard verify`).
@@ -172,9 +201,11 @@ pub struct PsArgs {
 /// `logs` has `-f` for follow (as docker compose does), so the file is `--file` only.
 #[derive(Debug, Args)]
 pub struct LogsArgs {
-    /// The compose file, relative to the project dir.
-    #[arg(long = "file", value_name = "FILE", default_value = "compose.yaml")]
-    pub file: PathBuf,
+    /// Compose file(s), as for the other commands.
+    #[arg(long = "file", value_name = "FILE")]
+    pub file: Vec<PathBuf>,
+    #[command(flatten)]
+    pub project: ProjectArgs,
     /// Only these services.
     pub services: Vec<String>,
     /// Keep following new output.
@@ -189,6 +220,37 @@ impl LogsArgs {
     pub fn stack(&self) -> StackArgs {
         StackArgs {
             file: self.file.clone(),
+            project: self.project.clone(),
         }
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ConfigFormat {
+    Yaml,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    #[command(flatten)]
+    pub stack: StackArgs,
+    /// yaml or json (json is what `docker compose config --format json` prints, byte for byte).
+    #[arg(long, value_enum, default_value_t = ConfigFormat::Yaml)]
+    pub format: ConfigFormat,
+    /// Print the service names, one per line.
+    #[arg(long)]
+    pub services: bool,
+    /// Print the volume names, one per line.
+    #[arg(long)]
+    pub volumes: bool,
+    /// Print the network names, one per line.
+    #[arg(long)]
+    pub networks: bool,
+    /// Print the profile names, one per line.
+    #[arg(long)]
+    pub profiles: bool,
+    /// Print the config hash of these services (comma-separated, or `*`).
+    #[arg(long, value_name = "SERVICES")]
+    pub hash: Option<String>,
 }

@@ -59,14 +59,18 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Verify(args) => commands::stack::verify(ui, &dir, &catalog, args),
         Command::Demo(args) => commands::demo::run(ui, &catalog, args),
         Command::Down(args) => commands::stack::down(ui, &dir, args),
-        Command::Ps(args) => commands::stack::ps(ui, &dir, args),
+        Command::Ps(args) => commands::stack::ps(ui, &dir, &catalog, args),
         Command::Logs(args) => commands::stack::logs(ui, &dir, args),
+        Command::Config(args) => commands::stack::config(ui, &dir, args),
     }
 }
 
 /// Prints an error with its cause chain, and picks the exit code.
 pub fn report(err: &anyhow::Error) -> ExitCode {
-    eprintln!("{} {err}", console::style("error:").red().bold());
+    eprintln!(
+        "{} {err}",
+        console::style("error:").for_stderr().red().bold()
+    );
     for cause in err.chain().skip(1) {
         eprintln!("  caused by: {cause}");
     }

@@ -31,12 +31,20 @@ impl Ui {
     /// A headline: what just finished.
     pub fn done(&self, msg: impl AsRef<str>) {
         if !self.quiet {
-            eprintln!("{} {}", style("✔").green().bold(), msg.as_ref());
+            eprintln!(
+                "{} {}",
+                style("✔").for_stderr().green().bold(),
+                msg.as_ref()
+            );
         }
     }
 
     pub fn warn(&self, msg: impl AsRef<str>) {
-        eprintln!("{} {}", style("warning:").yellow().bold(), msg.as_ref());
+        eprintln!(
+            "{} {}",
+            style("warning:").for_stderr().yellow().bold(),
+            msg.as_ref()
+        );
     }
 
     /// Data for people and scripts, on stdout; printed even when quiet.
@@ -59,7 +67,7 @@ pub fn column_width(values: impl Iterator<Item = usize>, header: &str) -> usize 
 }
 
 /// Progress lines: indicatif on a terminal, nothing at all otherwise (the
-/// callers print plain milestone lines through `Ui::status` instead).
+/// plain renderer prints milestone lines instead).
 pub struct Bars {
     multi: Option<indicatif::MultiProgress>,
 }
@@ -151,6 +159,194 @@ impl Line {
     pub fn clear(&self) {
         if let Some(pb) = &self.0 {
             pb.finish_and_clear();
+        }
+    }
+}
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use crate::engine::events::{Event, ImageStatus, Reporter, ResourceStatus, ServiceStatus};
+
+/// Renders the engine's events: a live line per service and image on a
+/// terminal, one plain line per milestone otherwise (CI logs, pipes), and
+/// only warnings when quiet.
+pub struct Progress {
+    ui: Ui,
+    bars: Bars,
+    lines: Mutex<HashMap<String, Line>>,
+    /// Images already announced (plain mode says "building" once).
+    announced: Mutex<Vec<String>>,
+}
+
+impl Progress {
+    pub fn new(ui: Ui) -> Progress {
+        Progress {
+            ui,
+            bars: ui.bars(),
+            lines: Mutex::default(),
+            announced: Mutex::default(),
+        }
+    }
+
+    fn line(&self, key: &str, bar: bool) -> Line {
+        let mut lines = self.lines.lock().expect("not poisoned");
+        lines
+            .entry(key.to_string())
+            .or_insert_with(|| {
+                if bar {
+                    self.bars.bar(key)
+                } else {
+                    self.bars.spinner(key)
+                }
+            })
+            .clone()
+    }
+
+    fn first_time(&self, key: &str) -> bool {
+        let mut seen = self.announced.lock().expect("not poisoned");
+        if seen.iter().any(|k| k == key) {
+            false
+        } else {
+            seen.push(key.to_string());
+            true
+        }
+    }
+
+    /// Clears what is still drawn (before printing a table or an error).
+    pub fn finish(&self) {
+        for line in self.lines.lock().expect("not poisoned").values() {
+            line.clear();
+        }
+    }
+}
+
+impl Reporter for Progress {
+    fn wants_output(&self) -> bool {
+        self.bars.is_live()
+    }
+
+    fn event(&self, event: Event) {
+        let live = self.bars.is_live();
+        match event {
+            Event::Warning(w) => {
+                if live {
+                    self.bars.println(
+                        &self.ui,
+                        format!(
+                            "{} {w}",
+                            console::style("warning:").for_stderr().yellow().bold()
+                        ),
+                    );
+                } else {
+                    self.ui.warn(w);
+                }
+            }
+            Event::Resource { kind, name, status } => {
+                let text = match status {
+                    ResourceStatus::Created => format!("created {} {name}", kind.noun()),
+                    ResourceStatus::Removed => format!("removed {} {name}", kind.noun()),
+                    ResourceStatus::Orphaned { service } => {
+                        format!("removing {name} (service {service} is no longer in the file)")
+                    }
+                    ResourceStatus::Kept => format!("kept {} {name}", kind.noun()),
+                };
+                self.bars.println(&self.ui, text);
+            }
+            Event::Image {
+                service,
+                image,
+                status,
+            } => match status {
+                ImageStatus::Building(line) => {
+                    if live {
+                        self.line(&service, false).set_message(line);
+                    } else if self.first_time(&format!("build {image}")) {
+                        self.ui.status(format!("building {service} ({image})"));
+                    }
+                }
+                ImageStatus::Built => {
+                    if live {
+                        self.line(&service, false).set_message("built");
+                    } else {
+                        self.ui.status(format!("built {service}"));
+                    }
+                }
+                ImageStatus::Pulling {
+                    layer,
+                    current,
+                    total,
+                } => {
+                    if live {
+                        let bar = self.line(&format!("{image} {layer}"), true);
+                        bar.set_progress(current, total);
+                    } else if self.first_time(&format!("pull {image}")) {
+                        self.ui.status(format!("pulling {image}"));
+                    }
+                }
+                ImageStatus::Pulled => {
+                    if live {
+                        let keys: Vec<String> = self
+                            .lines
+                            .lock()
+                            .expect("not poisoned")
+                            .keys()
+                            .filter(|k| k.starts_with(&format!("{image} ")))
+                            .cloned()
+                            .collect();
+                        for k in keys {
+                            self.line(&k, true).clear();
+                        }
+                    } else {
+                        self.ui.status(format!("pulled {image}"));
+                    }
+                }
+            },
+            Event::Service {
+                service, status, ..
+            } => {
+                let text = match &status {
+                    ServiceStatus::Waiting {
+                        dependency,
+                        condition,
+                    } => {
+                        format!("waiting for {dependency} ({condition})")
+                    }
+                    ServiceStatus::Creating => "creating".into(),
+                    ServiceStatus::Recreating => "recreating (its configuration changed)".into(),
+                    ServiceStatus::Starting => "starting".into(),
+                    ServiceStatus::Started => "started".into(),
+                    ServiceStatus::Unchanged => "unchanged".into(),
+                    ServiceStatus::Output(line) => {
+                        if live {
+                            self.line(&service, false).set_message(line.clone());
+                        }
+                        return;
+                    }
+                    ServiceStatus::Ready { how, after_secs } => {
+                        let text = format!("{how} ({after_secs:.1}s)");
+                        if live {
+                            self.line(&service, false).finish(text);
+                        } else {
+                            self.ui
+                                .status(format!("{service}: {how} after {after_secs:.1}s"));
+                        }
+                        return;
+                    }
+                    ServiceStatus::Failed(why) => {
+                        if live {
+                            self.line(&service, false).finish(format!("failed: {why}"));
+                        }
+                        return;
+                    }
+                    ServiceStatus::Removed => "removed".into(),
+                };
+                if live {
+                    self.line(&service, false).set_message(text);
+                } else {
+                    self.ui.status(format!("{service}: {text}"));
+                }
+            }
         }
     }
 }

@@ -11,7 +11,7 @@ use serde_json::json;
 use crate::catalog::Catalog;
 use crate::cli::DemoArgs;
 use crate::commands::{new, verify};
-use crate::engine::{Engine, stack, up};
+use crate::engine::{Engine, execute, stack};
 use crate::generate::write;
 use crate::plan::Plan;
 use crate::ui::Ui;
@@ -48,22 +48,19 @@ pub fn run(ui: Ui, catalog: &Catalog, args: &DemoArgs) -> Result<()> {
     let generate_secs = t0.elapsed().as_secs_f64();
     ui.status(format!("demo project: {}", path.display()));
 
-    let project = crate::compose::load(&path, Path::new(crate::generate::COMPOSE_FILE))?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    runtime.block_on(async {
+    let project = crate::commands::stack::load(&ui, &path, &Default::default())?;
+    let schemes = verify::schemes(catalog, &project);
+    crate::commands::stack::runtime()?.block_on(async {
         let engine = Engine::connect().await?;
-        let opts = up::UpOptions { wait: true, timeout: Duration::from_secs(args.timeout), build: false };
-        let report = crate::commands::stack::up_interruptible(&engine, &ui, &project, &opts)
+        let opts = execute::UpOptions { timeout: Duration::from_secs(args.timeout), ..Default::default() };
+        let report = crate::commands::stack::up_interruptible(&engine, &ui, &project, &opts, &schemes)
             .await
             .map_err(|e| e.context(teardown_hint(&path)))?;
         let up_secs = t0.elapsed().as_secs_f64() - generate_secs;
         let checks_started = Instant::now();
         let results = verify::run_checks(&engine, catalog, &project, Duration::from_secs(60)).await?;
         let checks_secs = checks_started.elapsed().as_secs_f64();
-        let rows = stack::ps(&engine, &project.name).await?;
+        let rows = stack::ps(&engine, &project.name, &schemes).await?;
         let timings = json!({
             "generate_secs": generate_secs,
             "images_secs": report.images_secs,
@@ -108,7 +105,7 @@ fn free_ports(plan: &Plan) -> std::collections::BTreeMap<String, u16> {
     for svc in &plan.services {
         for (spec, host) in &svc.ports {
             let mut port = *host;
-            while used.contains(&port) || !up::port_is_free("127.0.0.1", port, "tcp") {
+            while used.contains(&port) || !execute::port_is_free("127.0.0.1", port, "tcp") {
                 port = port.checked_add(1).unwrap_or(1024).max(1024);
             }
             used.insert(port);

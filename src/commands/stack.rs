@@ -1,4 +1,5 @@
-//! `brickyard up | down | ps | logs`: the engine, driven from the command line.
+//! `brickyard up | down | ps | logs | config`: the compose loader and the
+//! engine, driven from the command line.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -6,41 +7,75 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 
 use crate::catalog::Catalog;
-use crate::cli::{DownArgs, LogsArgs, PsArgs, StackArgs, UpArgs, VerifyArgs};
+use crate::cli::{
+    ConfigArgs, ConfigFormat, DownArgs, LogsArgs, PsArgs, StackArgs, UpArgs, VerifyArgs,
+};
 use crate::commands::verify as checks;
-use crate::compose::{self, Project};
-use crate::engine::{Engine, stack, up};
-use crate::ui::Ui;
+use crate::compose::{self, Project, ProjectOptions};
+use crate::engine::execute::{self, UpOptions};
+use crate::engine::images::BuildPolicy;
+use crate::engine::reconcile::Recreate;
+use crate::engine::{Engine, stack};
+use crate::ui::{Progress, Ui};
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?)
 }
 
-fn load(dir: &Path, args: &StackArgs) -> Result<Project> {
-    Ok(compose::load(dir, &args.file)?)
+/// What the command line says, as the loader takes it.
+pub fn project_options(dir: &Path, args: &StackArgs) -> ProjectOptions {
+    ProjectOptions {
+        cwd: Some(dir.to_path_buf()),
+        project_dir: args.project.project_directory.as_ref().map(|d| dir.join(d)),
+        files: args.file.iter().map(|f| dir.join(f)).collect(),
+        project_name: args.project.project_name.clone(),
+        profiles: args.project.profile.clone(),
+        env_files: args.project.env_file.iter().map(|f| dir.join(f)).collect(),
+        os_env: None,
+        keep_env_files: true,
+        skip_env_files: false,
+    }
+}
+
+/// Loads the project, printing what Compose would warn about.
+pub fn load(ui: &Ui, dir: &Path, args: &StackArgs) -> Result<Project> {
+    let loaded = compose::load(&project_options(dir, args))?;
+    for w in &loaded.warnings {
+        ui.warn(w);
+    }
+    Ok(loaded.project)
 }
 
 pub fn up(ui: Ui, dir: &Path, catalog: &Catalog, args: &UpArgs) -> Result<()> {
-    let project = load(dir, &args.stack)?;
+    let project = load(&ui, dir, &args.stack)?;
+    let schemes = checks::schemes(catalog, &project);
     runtime()?.block_on(async {
         let engine = Engine::connect().await?;
         let t0 = Instant::now();
-        let opts = up::UpOptions {
+        let opts = UpOptions {
             wait: !args.no_wait,
             timeout: Duration::from_secs(args.timeout),
-            build: args.build,
+            build: if args.build {
+                BuildPolicy::Always
+            } else if args.no_build {
+                BuildPolicy::Never
+            } else {
+                BuildPolicy::Missing
+            },
+            recreate: if args.force_recreate {
+                Recreate::Force
+            } else if args.no_recreate {
+                Recreate::Never
+            } else {
+                Recreate::Diverged
+            },
         };
-        let report = up_interruptible(&engine, &ui, &project, &opts).await?;
-        let changed = report
-            .actions
-            .values()
-            .filter(|a| **a != up::Action::Unchanged)
-            .count();
+        let report = up_interruptible(&engine, &ui, &project, &opts, &schemes).await?;
         let verb = if args.no_wait { "started" } else { "up" };
-        if changed == 0 && report.orphans_removed.is_empty() {
+        if report.changed() == 0 {
             ui.done(format!(
                 "{} is {verb}; nothing changed ({:.1}s)",
                 project.name,
@@ -53,32 +88,23 @@ pub fn up(ui: Ui, dir: &Path, catalog: &Catalog, args: &UpArgs) -> Result<()> {
                 t0.elapsed().as_secs_f64()
             ));
         }
-        if !ui.quiet {
-            // The engine's own health status lags by up to one interval behind
-            // the healthcheck `up` ran itself; show what `up` verified.
-            let mut rows = stack::ps(&engine, &project.name).await?;
-            for row in &mut rows {
-                if report.readiness.get(&row.service) == Some(&"healthy") {
-                    row.health = "healthy".into();
-                }
-            }
-            if !args.verify {
-                print_table(&ui, &rows);
-            }
-        }
         if args.verify {
             let results =
                 checks::run_checks(&engine, catalog, &project, Duration::from_secs(30)).await?;
-            let rows = stack::ps(&engine, &project.name).await?;
+            let rows = stack::ps(&engine, &project.name, &schemes).await?;
             checks::print_report(&ui, &rows, &results);
             return checks::outcome(&results);
+        }
+        if !ui.quiet {
+            let rows = stack::ps(&engine, &project.name, &schemes).await?;
+            print_table(&ui, &rows);
         }
         Ok(())
     })
 }
 
 pub fn verify(ui: Ui, dir: &Path, catalog: &Catalog, args: &VerifyArgs) -> Result<()> {
-    let project = load(dir, &args.stack)?;
+    let project = load(&ui, dir, &args.stack)?;
     runtime()?.block_on(async {
         let engine = Engine::connect().await?;
         checks::verify(
@@ -93,26 +119,43 @@ pub fn verify(ui: Ui, dir: &Path, catalog: &Catalog, args: &VerifyArgs) -> Resul
     })
 }
 
-/// `up`, but Ctrl-C stops the wait and says what is running; everything it
-/// made carries the project's labels, so `down` removes it.
+/// `up`, but Ctrl-C stops it and says what is running; everything it made
+/// carries the project's labels, so `down` removes it.
 pub async fn up_interruptible(
     engine: &Engine,
     ui: &Ui,
     project: &Project,
-    opts: &up::UpOptions,
-) -> Result<up::UpReport> {
-    tokio::select! {
-        r = up::up(engine, ui, project, opts) => r,
-        _ = tokio::signal::ctrl_c() => {
-            let rows = stack::ps(engine, &project.name).await.unwrap_or_default();
-            let running: Vec<String> = rows.iter().filter(|r| r.state == "running").map(|r| r.service.clone()).collect();
+    opts: &UpOptions,
+    schemes: &stack::Schemes,
+) -> Result<execute::UpReport> {
+    let progress = Progress::new(*ui);
+    let outcome = tokio::select! {
+        r = execute::up(engine, project, opts, &progress) => Some(r),
+        _ = tokio::signal::ctrl_c() => None,
+    };
+    progress.finish();
+    match outcome {
+        Some(r) => Ok(r?),
+        None => {
+            let rows = stack::ps(engine, &project.name, schemes)
+                .await
+                .unwrap_or_default();
+            let mut running: Vec<String> = rows
+                .iter()
+                .filter(|r| r.state == "running")
+                .map(|r| r.service.clone())
+                .collect();
+            running.dedup();
+            let dir = project.working_dir.display();
             Err(anyhow::Error::new(crate::Coded {
                 code: crate::exit::CANCELLED,
                 message: format!(
-                    "interrupted: stopped waiting. Running now: {}\n  `brickyard -C {} ps` shows them, `brickyard -C {} down` removes them",
-                    if running.is_empty() { "nothing".to_string() } else { running.join(", ") },
-                    project.dir.display(),
-                    project.dir.display(),
+                    "interrupted: stopped waiting. Running now: {}\n  `brickyard -C {dir} ps` shows them, `brickyard -C {dir} down` removes them",
+                    if running.is_empty() {
+                        "nothing".to_string()
+                    } else {
+                        running.join(", ")
+                    },
                 ),
             }))
         }
@@ -138,13 +181,55 @@ pub fn print_table(ui: &Ui, rows: &[stack::ServiceStatus]) {
     }
 }
 
+/// The project name `down` uses: `-p`, else the loaded file's, else (the
+/// file is broken or gone) what Compose would have named it.
+fn down_name(ui: &Ui, dir: &Path, args: &StackArgs) -> Result<String> {
+    if let Some(name) = &args.project.project_name {
+        return Ok(name.clone());
+    }
+    match compose::load(&project_options(dir, args)) {
+        Ok(l) => Ok(l.project.name),
+        Err(e) => {
+            let name =
+                compose::fallback_project_name(&project_options(dir, args)).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "{e}\n  name the project to take down: `brickyard down -p NAME`"
+                    )
+                })?;
+            ui.warn(format!(
+                "{}; taking down project {name} by its labels (`-p NAME` names another)",
+                e.to_string().lines().next().unwrap_or_default()
+            ));
+            Ok(name)
+        }
+    }
+}
+
 pub fn down(ui: Ui, dir: &Path, args: &DownArgs) -> Result<()> {
-    let project = load(dir, &args.stack)?;
+    let name = down_name(&ui, dir, &args.stack)?;
     runtime()?.block_on(async {
         let engine = Engine::connect().await?;
-        let report = stack::down(&engine, &project.name, args.volumes).await?;
-        if report.containers.is_empty() && report.networks.is_empty() && report.volumes.is_empty() {
-            ui.done(format!("{}: nothing to remove", project.name));
+        let _lock = crate::engine::lock::acquire(&name, Duration::from_secs(60), || {
+            ui.status(format!("another brickyard command is working on project {name}; waiting for it"))
+        })
+        .await
+        .map_err(anyhow::Error::msg)?;
+        let report = tokio::select! {
+            r = stack::down(&engine, &name, args.volumes) => r?,
+            _ = tokio::signal::ctrl_c() => {
+                let left = stack::leftovers(&engine, &name).await;
+                return Err(anyhow::Error::new(crate::Coded {
+                    code: crate::exit::CANCELLED,
+                    message: if left.is_empty() {
+                        format!("interrupted, but {name} is already gone")
+                    } else {
+                        format!("interrupted: {name} is partly down. Still there: {}\n  run `brickyard down` again to finish", left.join(", "))
+                    },
+                }));
+            }
+        };
+        if report.is_empty() {
+            ui.done(format!("{name}: nothing to remove"));
             return Ok(());
         }
         for c in &report.containers {
@@ -156,7 +241,7 @@ pub fn down(ui: Ui, dir: &Path, args: &DownArgs) -> Result<()> {
         for v in &report.volumes {
             ui.status(format!("removed volume {v}"));
         }
-        ui.done(format!("{} is down", project.name));
+        ui.done(format!("{name} is down"));
         if report.kept_volumes > 0 {
             ui.status(ui.dim(&format!(
                 "{} volume(s) kept; `brickyard down --volumes` removes them and their data",
@@ -167,11 +252,12 @@ pub fn down(ui: Ui, dir: &Path, args: &DownArgs) -> Result<()> {
     })
 }
 
-pub fn ps(ui: Ui, dir: &Path, args: &PsArgs) -> Result<()> {
-    let project = load(dir, &args.stack)?;
+pub fn ps(ui: Ui, dir: &Path, catalog: &Catalog, args: &PsArgs) -> Result<()> {
+    let project = load(&ui, dir, &args.stack)?;
+    let schemes = checks::schemes(catalog, &project);
     runtime()?.block_on(async {
         let engine = Engine::connect().await?;
-        let rows = stack::ps(&engine, &project.name).await?;
+        let rows = stack::ps(&engine, &project.name, &schemes).await?;
         if args.json {
             ui.data(serde_json::to_string_pretty(&rows)?);
         } else if rows.is_empty() {
@@ -187,7 +273,7 @@ pub fn ps(ui: Ui, dir: &Path, args: &PsArgs) -> Result<()> {
 }
 
 pub fn logs(ui: Ui, dir: &Path, args: &LogsArgs) -> Result<()> {
-    let project = load(dir, &args.stack())?;
+    let project = load(&ui, dir, &args.stack())?;
     runtime()?.block_on(async {
         let engine = Engine::connect().await?;
         let containers = engine.project_containers(&project.name).await?;
@@ -215,4 +301,71 @@ pub fn logs(ui: Ui, dir: &Path, args: &LogsArgs) -> Result<()> {
         }
         Ok(())
     })
+}
+
+/// `$` doubled, as `docker compose config` prints it, so the output reads
+/// back as the same file.
+fn escape_dollars(s: &str) -> String {
+    s.replace('$', "$$")
+}
+
+pub fn config(ui: Ui, dir: &Path, args: &ConfigArgs) -> Result<()> {
+    let mut opts = project_options(dir, &args.stack);
+    // `config` prints what Compose prints: env_file and label_file read,
+    // then dropped; its `--hash` hashes the model with env_file not read.
+    opts.keep_env_files = false;
+    opts.skip_env_files = args.hash.is_some();
+    let loaded = compose::load(&opts)?;
+    for w in &loaded.warnings {
+        ui.warn(w);
+    }
+    let p = loaded.project;
+    if args.services {
+        for s in crate::compose::graph::order(&p.services).map_err(anyhow::Error::msg)? {
+            ui.data(s);
+        }
+    } else if args.volumes {
+        for v in p.volumes.keys() {
+            ui.data(v);
+        }
+    } else if args.networks {
+        for n in p.networks.keys() {
+            ui.data(n);
+        }
+    } else if args.profiles {
+        let mut all: Vec<&String> = p
+            .services
+            .values()
+            .chain(p.disabled_services.values())
+            .flat_map(|s| s.profiles.iter())
+            .collect();
+        all.sort();
+        all.dedup();
+        for profile in all {
+            ui.data(profile);
+        }
+    } else if let Some(which) = &args.hash {
+        let names: Vec<String> = if which == "*" {
+            p.services.keys().cloned().collect()
+        } else {
+            which.split(',').map(|s| s.trim().to_string()).collect()
+        };
+        for name in names {
+            let svc = p.services.get(&name).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "no such service: {name}; services: {}",
+                    p.services.keys().cloned().collect::<Vec<_>>().join(", ")
+                )
+            })?;
+            ui.data(format!("{name} {}", Project::service_hash(svc)));
+        }
+    } else if !ui.quiet {
+        let text = match args.format {
+            ConfigFormat::Json => p.to_json_pretty(),
+            ConfigFormat::Yaml => p.to_yaml(),
+        };
+        // `data` adds the newline Compose's JSON leaves out.
+        ui.data(escape_dollars(text.trim_end_matches('\n')));
+    }
+    Ok(())
 }

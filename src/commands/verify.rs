@@ -18,27 +18,55 @@ use crate::generate::{ANSWERS_FILE, ENV_FILE};
 use crate::plan::{self, Answers};
 use crate::ui::Ui;
 
+/// The plan a generated project was made from (its brickyard.yaml), if any.
+fn project_plan(catalog: &Catalog, project: &Project) -> Result<Option<plan::Plan>> {
+    let answers_path = project.working_dir.join(ANSWERS_FILE);
+    if !answers_path.exists() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(&answers_path)?;
+    let answers: Answers = serde_yaml::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{} is malformed: {e}", answers_path.display()))?;
+    Ok(Some(plan::resolve(
+        catalog,
+        &project.name,
+        &answers,
+        |_| String::new(),
+    )?))
+}
+
+/// What answers on each service's container port, as the catalog says
+/// (mailpit's 1025 is smtp), for the URLs `up` and `ps` print.
+pub fn schemes(catalog: &Catalog, project: &Project) -> HashMap<(String, u16), String> {
+    let Ok(Some(plan)) = project_plan(catalog, project) else {
+        return HashMap::new();
+    };
+    plan.services
+        .iter()
+        .flat_map(|s| {
+            s.ports
+                .iter()
+                .map(move |(spec, _)| ((s.name.clone(), spec.container), spec.scheme.clone()))
+        })
+        .collect()
+}
+
 /// The checks of a project: those its picks' catalog entries declare (from
 /// brickyard.yaml), for services still in the compose file, and a TCP check
 /// for every published port no declared check covers.
 pub fn checks_for(catalog: &Catalog, project: &Project) -> Result<Vec<Check>> {
     let mut checks = Vec::new();
-    let answers_path = project.dir.join(ANSWERS_FILE);
-    if answers_path.exists() {
-        let text = std::fs::read_to_string(&answers_path)?;
-        let answers: Answers = serde_yaml::from_str(&text)
-            .map_err(|e| anyhow::anyhow!("{} is malformed: {e}", answers_path.display()))?;
-        let plan = plan::resolve(catalog, &project.name, &answers, |_| String::new())?;
+    if let Some(plan) = project_plan(catalog, project)? {
         checks.extend(plan.entries.iter().flat_map(|e| e.checks.iter().cloned()));
     }
     checks.retain(|c| project.services.contains_key(c.service()));
     for (name, svc) in &project.services {
         for port in &svc.ports {
             let covered = checks.iter().any(|c| c.service() == name);
-            if !covered && port.host.is_some() && port.protocol == "tcp" {
+            if !covered && !port.published.is_empty() && port.protocol == "tcp" {
                 checks.push(Check::Tcp {
                     service: name.clone(),
-                    port: port.container,
+                    port: port.target as u16,
                 });
             }
         }
@@ -48,11 +76,9 @@ pub fn checks_for(catalog: &Catalog, project: &Project) -> Result<Vec<Check>> {
 
 pub fn read_secrets(dir: &Path) -> HashMap<String, String> {
     std::fs::read_to_string(dir.join(ENV_FILE))
-        .map(|t| {
-            crate::compose::interpolate::parse_env_file(&t)
-                .into_iter()
-                .collect()
-        })
+        .ok()
+        .and_then(|t| crate::compose::dotenv::parse(&t).ok())
+        .map(|m| m.into_iter().collect())
         .unwrap_or_default()
 }
 
@@ -67,7 +93,7 @@ pub async fn run_checks(
         engine,
         &project.name,
         &checks,
-        &read_secrets(&project.dir),
+        &read_secrets(&project.working_dir),
         limit,
     )
     .await?)
@@ -148,7 +174,7 @@ pub fn report_json(
     let passed = results.iter().all(|r| r.ok);
     serde_json::to_string_pretty(&json!({
         "project": project.name,
-        "dir": project.dir,
+        "dir": project.working_dir,
         "passed": passed,
         "services": rows,
         "checks": results,
@@ -187,7 +213,7 @@ pub async fn verify(
 ) -> Result<()> {
     let started = std::time::Instant::now();
     let results = run_checks(engine, catalog, project, limit).await?;
-    let rows = stack::ps(engine, &project.name).await?;
+    let rows = stack::ps(engine, &project.name, &schemes(catalog, project)).await?;
     if json_out {
         ui.data(report_json(
             project,

@@ -1,12 +1,13 @@
-//! The dependency graph of depends_on: a start order, and a cycle named as
-//! a person would read it.
+//! The dependency graph of depends_on: a start order (dependencies first,
+//! ties broken by name). Cycles are refused when the project loads
+//! (`consistency.rs`), so the order always exists.
 
 use std::collections::BTreeMap;
 
 use super::Service;
 
 #[derive(Debug, thiserror::Error, PartialEq)]
-#[error("depends_on has a cycle: {}", .0.join(" -> "))]
+#[error("dependency cycle detected: {}", .0.join(" -> "))]
 pub struct Cycle(pub Vec<String>);
 
 /// Services in an order where each comes after everything it depends on
@@ -38,7 +39,7 @@ pub fn order(services: &BTreeMap<String, Service>) -> Result<Vec<String>, Cycle>
         marks.insert(name, Mark::Visiting);
         path.push(name);
         if let Some(svc) = services.get(name) {
-            for dep in svc.depends_on.keys() {
+            for dep in svc.depends_on.keys().filter(|d| services.contains_key(*d)) {
                 visit(dep, services, marks, path, out)?;
             }
         }
@@ -58,17 +59,15 @@ pub fn order(services: &BTreeMap<String, Service>) -> Result<Vec<String>, Cycle>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compose::Condition;
-
     fn graph(edges: &[(&str, &[&str])]) -> BTreeMap<String, Service> {
         edges
             .iter()
             .map(|(n, deps)| {
                 let svc = Service {
-                    image: Some("x:1".into()),
+                    image: "x:1".into(),
                     depends_on: deps
                         .iter()
-                        .map(|d| (d.to_string(), Condition::Started))
+                        .map(|d| (d.to_string(), Default::default()))
                         .collect(),
                     ..Service::default()
                 };
@@ -95,7 +94,7 @@ mod tests {
         let g = graph(&[("a", &["b"]), ("b", &["c"]), ("c", &["a"])]);
         assert_eq!(
             order(&g).unwrap_err().to_string(),
-            "depends_on has a cycle: a -> b -> c -> a"
+            "dependency cycle detected: a -> b -> c -> a"
         );
     }
 }

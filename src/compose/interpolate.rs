@@ -1,273 +1,242 @@
-//! Variable interpolation as Docker Compose does it: `$VAR`, `${VAR}`,
-//! `${VAR:-default}`, `${VAR-default}`, `${VAR:?message}`, `${VAR?message}`,
-//! `${VAR:+alt}`, `${VAR+alt}`, nested defaults, and `$$` for a literal `$`.
+//! Interpolation of a whole document (compose-go's `interpolation` package):
+//! every string value is substituted (`template.rs`), then, at the paths
+//! where Compose expects a number or a boolean, converted to one, so that
+//! `replicas: ${N}` or `init: "true"` mean what they say.
 
-use std::collections::BTreeMap;
-use std::path::Path;
+use std::collections::BTreeSet;
 
-#[derive(Debug, thiserror::Error, PartialEq)]
-pub enum InterpolateError {
-    #[error("required variable {name} is missing a value: {message}")]
-    Required { name: String, message: String },
-    #[error("invalid interpolation format in `{text}`: {why}")]
-    Syntax { text: String, why: String },
+use serde_yaml::{Mapping, Value};
+
+use super::template::{self, TemplateError};
+use super::tree::Path;
+
+/// Paths whose strings are converted after substitution, and to what.
+const CASTS: &[(&str, Cast)] = &[
+    ("services.*.cpu_count", Cast::Int),
+    ("services.*.cpu_percent", Cast::Float),
+    ("services.*.cpu_period", Cast::Int),
+    ("services.*.cpu_quota", Cast::Int),
+    ("services.*.cpu_rt_period", Cast::Int),
+    ("services.*.cpu_rt_runtime", Cast::Int),
+    ("services.*.cpus", Cast::Float),
+    ("services.*.cpu_shares", Cast::Int),
+    ("services.*.init", Cast::Bool),
+    ("services.*.deploy.replicas", Cast::Int),
+    ("services.*.deploy.update_config.parallelism", Cast::Int),
+    (
+        "services.*.deploy.update_config.max_failure_ratio",
+        Cast::Float,
+    ),
+    ("services.*.deploy.rollback_config.parallelism", Cast::Int),
+    (
+        "services.*.deploy.rollback_config.max_failure_ratio",
+        Cast::Float,
+    ),
+    ("services.*.deploy.restart_policy.max_attempts", Cast::Int),
+    (
+        "services.*.deploy.placement.max_replicas_per_node",
+        Cast::Int,
+    ),
+    ("services.*.healthcheck.retries", Cast::Int),
+    ("services.*.healthcheck.disable", Cast::Bool),
+    ("services.*.oom_kill_disable", Cast::Bool),
+    ("services.*.oom_score_adj", Cast::Int),
+    ("services.*.pids_limit", Cast::Int),
+    ("services.*.ports.[].target", Cast::Int),
+    ("services.*.privileged", Cast::Bool),
+    ("services.*.read_only", Cast::Bool),
+    ("services.*.scale", Cast::Int),
+    ("services.*.stdin_open", Cast::Bool),
+    ("services.*.tty", Cast::Bool),
+    ("services.*.ulimits.*", Cast::Int),
+    ("services.*.ulimits.*.hard", Cast::Int),
+    ("services.*.ulimits.*.soft", Cast::Int),
+    ("services.*.volumes.[].read_only", Cast::Bool),
+    ("services.*.volumes.[].volume.nocopy", Cast::Bool),
+    ("networks.*.external", Cast::Bool),
+    ("networks.*.internal", Cast::Bool),
+    ("networks.*.attachable", Cast::Bool),
+    ("networks.*.enable_ipv4", Cast::Bool),
+    ("networks.*.enable_ipv6", Cast::Bool),
+    ("volumes.*.external", Cast::Bool),
+    ("secrets.*.external", Cast::Bool),
+    ("configs.*.external", Cast::Bool),
+];
+
+#[derive(Clone, Copy)]
+enum Cast {
+    Int,
+    Float,
+    Bool,
 }
 
-/// Where variables come from: the environment wins over `.env`, as in compose.
-pub struct Vars {
-    values: BTreeMap<String, String>,
-    /// Names used but set nowhere (compose substitutes "" and warns).
-    pub unset: std::cell::RefCell<std::collections::BTreeSet<String>>,
-}
-
-impl Vars {
-    pub fn new(values: BTreeMap<String, String>) -> Vars {
-        Vars {
-            values,
-            unset: Default::default(),
+impl Cast {
+    fn apply(self, s: &str) -> Result<Value, String> {
+        match self {
+            Cast::Int => s
+                .parse::<i64>()
+                .map(Value::from)
+                .map_err(|_| format!("strconv.Atoi: parsing {s:?}: invalid syntax")),
+            Cast::Float => s
+                .parse::<f64>()
+                .map(Value::from)
+                .map_err(|_| format!("strconv.ParseFloat: parsing {s:?}: invalid syntax")),
+            Cast::Bool => match s.to_ascii_lowercase().as_str() {
+                "true" | "y" | "yes" | "on" => Ok(Value::Bool(true)),
+                "false" | "n" | "no" | "off" => Ok(Value::Bool(false)),
+                _ => Err(format!("invalid boolean: {s}")),
+            },
         }
     }
-
-    /// `.env` in `dir` (if any), overridden by the process environment.
-    pub fn load(dir: &Path) -> std::io::Result<Vars> {
-        let mut values = match std::fs::read_to_string(dir.join(".env")) {
-            Ok(text) => parse_env_file(&text),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
-            Err(e) => return Err(e),
-        };
-        values.extend(std::env::vars());
-        Ok(Vars::new(values))
-    }
-
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.values.get(name).map(String::as_str)
-    }
 }
 
-/// `KEY=VALUE` lines; `#` comments, `export `, and quotes as compose reads them.
-pub fn parse_env_file(text: &str) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    for line in text.lines() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let line = line.strip_prefix("export ").unwrap_or(line);
-        let Some((key, value)) = line.split_once('=') else {
-            continue;
-        };
-        let value = value.trim();
-        let value = if value.len() >= 2
-            && ((value.starts_with('"') && value.ends_with('"'))
-                || (value.starts_with('\'') && value.ends_with('\'')))
-        {
-            value[1..value.len() - 1].to_string()
-        } else {
-            // An unquoted value ends at ` #` (an inline comment).
-            value
-                .split(" #")
-                .next()
-                .unwrap_or("")
-                .trim_end()
-                .to_string()
-        };
-        out.insert(key.trim().to_string(), value);
-    }
-    out
+/// Substitutes variables through the document. Names that are used but set
+/// nowhere are added to `unset` (Compose warns about each).
+pub fn interpolate(
+    doc: Mapping,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    unset: &mut BTreeSet<String>,
+) -> Result<Mapping, String> {
+    let mut ctx = Ctx { lookup, unset };
+    doc.into_iter()
+        .map(|(k, v)| {
+            let path = Path::root().next(k.as_str().unwrap_or_default());
+            Ok((k, ctx.value(v, &path)?))
+        })
+        .collect()
 }
 
-pub fn interpolate(text: &str, vars: &Vars) -> Result<String, InterpolateError> {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(pos) = rest.find('$') {
-        out.push_str(&rest[..pos]);
-        let after = &rest[pos + 1..];
-        if let Some(r) = after.strip_prefix('$') {
-            out.push('$');
-            rest = r;
-        } else if let Some(body) = after.strip_prefix('{') {
-            let end = closing_brace(body).ok_or_else(|| InterpolateError::Syntax {
-                text: text.into(),
-                why: "a `${` is never closed".into(),
-            })?;
-            out.push_str(&expand(&body[..end], text, vars)?);
-            rest = &body[end + 1..];
-        } else {
-            let len = name_len(after);
-            if len == 0 {
-                // A lone `$` stays as it is.
-                out.push('$');
-                rest = after;
-            } else {
-                out.push_str(&lookup(&after[..len], vars));
-                rest = &after[len..];
+struct Ctx<'a> {
+    lookup: &'a dyn Fn(&str) -> Option<String>,
+    unset: &'a mut BTreeSet<String>,
+}
+
+impl Ctx<'_> {
+    fn value(&mut self, v: Value, path: &Path) -> Result<Value, String> {
+        match v {
+            Value::String(s) => {
+                let unset = &mut *self.unset;
+                let substituted = template::substitute(
+                    &s,
+                    &mut template::Vars {
+                        lookup: self.lookup,
+                        unset: &mut |name| {
+                            unset.insert(name.to_string());
+                        },
+                    },
+                )
+                .map_err(|e| match e {
+                    TemplateError::Invalid { template } => format!(
+                        "invalid interpolation format for {path}.\nYou may need to escape any $ with another $.\n{template}"
+                    ),
+                    other => format!("error while interpolating {path}: {other}"),
+                })?;
+                match CASTS.iter().find(|(pattern, _)| path.matches(pattern)) {
+                    Some((_, cast)) => cast.apply(&substituted).map_err(|e| {
+                        format!(
+                            "error while interpolating {path}: failed to cast to expected type: {e}"
+                        )
+                    }),
+                    None => Ok(Value::String(substituted)),
+                }
             }
+            Value::Mapping(m) => m
+                .into_iter()
+                .map(|(k, item)| {
+                    let next = path.next(k.as_str().unwrap_or_default());
+                    Ok((k, self.value(item, &next)?))
+                })
+                .collect::<Result<Mapping, String>>()
+                .map(Value::Mapping),
+            Value::Sequence(items) => {
+                let next = path.item();
+                items
+                    .into_iter()
+                    .map(|item| self.value(item, &next))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(Value::Sequence)
+            }
+            other => Ok(other),
         }
     }
-    out.push_str(rest);
-    Ok(out)
-}
-
-fn name_len(s: &str) -> usize {
-    s.char_indices()
-        .take_while(|(i, c)| c.is_ascii_alphabetic() || *c == '_' || (*i > 0 && c.is_ascii_digit()))
-        .count()
-}
-
-/// The index of the `}` that closes a `${`, allowing nested `${...}`.
-fn closing_brace(body: &str) -> Option<usize> {
-    let mut depth = 0;
-    let bytes = body.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'$' if bytes.get(i + 1) == Some(&b'{') => {
-                depth += 1;
-                i += 1;
-            }
-            b'}' if depth == 0 => return Some(i),
-            b'}' => depth -= 1,
-            _ => {}
-        }
-        i += 1;
-    }
-    None
-}
-
-fn lookup(name: &str, vars: &Vars) -> String {
-    match vars.get(name) {
-        Some(v) => v.to_string(),
-        None => {
-            vars.unset.borrow_mut().insert(name.to_string());
-            String::new()
-        }
-    }
-}
-
-fn expand(expr: &str, whole: &str, vars: &Vars) -> Result<String, InterpolateError> {
-    let len = name_len(expr);
-    if len == 0 {
-        return Err(InterpolateError::Syntax {
-            text: whole.into(),
-            why: format!("`${{{expr}}}` does not start with a variable name"),
-        });
-    }
-    let (name, op) = expr.split_at(len);
-    let value = vars.get(name);
-    let set = value.is_some();
-    let non_empty = value.is_some_and(|v| !v.is_empty());
-    let arg = |skip: usize| interpolate(&op[skip..], vars);
-    Ok(match op {
-        "" => lookup(name, vars),
-        _ if op.starts_with(":-") => {
-            if non_empty {
-                value.unwrap().to_string()
-            } else {
-                arg(2)?
-            }
-        }
-        _ if op.starts_with('-') => {
-            if set {
-                value.unwrap().to_string()
-            } else {
-                arg(1)?
-            }
-        }
-        _ if op.starts_with(":+") => {
-            if non_empty {
-                arg(2)?
-            } else {
-                String::new()
-            }
-        }
-        _ if op.starts_with('+') => {
-            if set {
-                arg(1)?
-            } else {
-                String::new()
-            }
-        }
-        _ if op.starts_with(":?") || op.starts_with('?') => {
-            let colon = op.starts_with(':');
-            if (colon && non_empty) || (!colon && set) {
-                value.unwrap().to_string()
-            } else {
-                return Err(InterpolateError::Required {
-                    name: name.into(),
-                    message: arg(if colon { 2 } else { 1 })?,
-                });
-            }
-        }
-        _ => {
-            return Err(InterpolateError::Syntax {
-                text: whole.into(),
-                why: format!("unknown modifier in `${{{expr}}}`"),
-            });
-        }
-    })
 }
 
 #[cfg(test)]
 mod tests {
+    //! compose-go's interpolation tests, ported.
     use super::*;
 
-    fn vars() -> Vars {
-        Vars::new(
-            [("SET", "v"), ("EMPTY", ""), ("B", "b")]
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
+    fn env(name: &str) -> Option<String> {
+        match name {
+            "USER" => Some("jenny".into()),
+            "FOO" => Some("bar".into()),
+            "count" => Some("5".into()),
+            "REPLICAS" => Some("3".into()),
+            "ENABLED" => Some("true".into()),
+            "FLOAT" => Some("1.5".into()),
+            _ => None,
+        }
+    }
+
+    fn run(yaml: &str) -> Result<Value, String> {
+        let doc: Mapping = serde_yaml::from_str(yaml).unwrap();
+        interpolate(doc, &env, &mut BTreeSet::new()).map(Value::Mapping)
+    }
+
+    #[test]
+    fn values_are_substituted_keys_are_not() {
+        let out = run(
+            "services:\n  servicea:\n    image: example:${USER}\n    volumes: ['$FOO:/target']\n    logging:\n      driver: \"${FOO}\"\n      options:\n        user: \"$USER\"\n        $FOO: key\n",
         )
-    }
-
-    fn i(s: &str) -> String {
-        interpolate(s, &vars()).unwrap()
-    }
-
-    #[test]
-    fn plain_and_braced() {
-        assert_eq!(i("a $SET b ${SET}c"), "a v b vc");
-        assert_eq!(i("$$SET costs $$5"), "$SET costs $5");
-        assert_eq!(i("${UNSET}x"), "x");
-        assert_eq!(i("price: $"), "price: $");
+        .unwrap();
+        let s = &out["services"]["servicea"];
+        assert_eq!(s["image"], Value::from("example:jenny"));
+        assert_eq!(s["volumes"][0], Value::from("bar:/target"));
+        assert_eq!(s["logging"]["driver"], Value::from("bar"));
+        assert_eq!(s["logging"]["options"]["user"], Value::from("jenny"));
+        assert_eq!(s["logging"]["options"]["$FOO"], Value::from("key"));
     }
 
     #[test]
-    fn defaults_distinguish_unset_from_empty() {
-        assert_eq!(i("${EMPTY:-d}"), "d");
-        assert_eq!(i("${EMPTY-d}"), "");
-        assert_eq!(i("${UNSET-d}"), "d");
-        assert_eq!(i("${SET:-d}"), "v");
-        assert_eq!(i("${UNSET:-${B}x}"), "bx");
-        assert_eq!(i("${SET:+alt}|${EMPTY:+alt}|${EMPTY+alt}"), "alt||alt");
-    }
-
-    #[test]
-    fn required_names_the_variable_and_message() {
-        let err = interpolate("${EMPTY:?set it in .env}", &vars()).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "required variable EMPTY is missing a value: set it in .env"
+    fn invalid_format_names_the_path() {
+        let err = run("services:\n  servicea:\n    image: ${\n").unwrap_err();
+        assert!(
+            err.contains("invalid interpolation format for services.servicea.image"),
+            "{err}"
         );
-        assert_eq!(interpolate("${EMPTY?m}", &vars()).unwrap(), "");
-        assert!(interpolate("${UNSET?m}", &vars()).is_err());
     }
 
     #[test]
-    fn syntax_errors_are_reported() {
-        assert!(interpolate("${OPEN", &vars()).is_err());
-        assert!(interpolate("${1X}", &vars()).is_err());
+    fn typed_paths_are_cast() {
+        let out = run(
+            "services:\n  a:\n    deploy:\n      replicas: $REPLICAS\n    init: ${ENABLED}\n    cpus: $FLOAT\n    ports:\n      - target: \"${count}\"\n    ulimits:\n      nproc: \"${count}\"\n      nofile: {soft: '1', hard: '2'}\n    healthcheck:\n      disable: \"yes\"\nvolumes:\n  v:\n    external: \"false\"\n",
+        )
+        .unwrap();
+        let a = &out["services"]["a"];
+        assert_eq!(a["deploy"]["replicas"], Value::from(3));
+        assert_eq!(a["init"], Value::Bool(true));
+        assert_eq!(a["cpus"], Value::from(1.5));
+        assert_eq!(a["ports"][0]["target"], Value::from(5));
+        assert_eq!(a["ulimits"]["nproc"], Value::from(5));
+        assert_eq!(a["ulimits"]["nofile"]["hard"], Value::from(2));
+        assert_eq!(a["healthcheck"]["disable"], Value::Bool(true));
+        assert_eq!(out["volumes"]["v"]["external"], Value::Bool(false));
     }
 
     #[test]
-    fn env_file_parsing() {
-        let env = parse_env_file(
-            "# c\nA=1\nexport B = two \nC=\"q # not comment\"\nD=x # comment\nE='s'\n",
+    fn a_bad_cast_names_the_path() {
+        let err = run("services:\n  a:\n    scale: lots\n").unwrap_err();
+        assert!(
+            err.starts_with("error while interpolating services.a.scale: failed to cast"),
+            "{err}"
         );
-        assert_eq!(env["A"], "1");
-        assert_eq!(env["B"], "two");
-        assert_eq!(env["C"], "q # not comment");
-        assert_eq!(env["D"], "x");
-        assert_eq!(env["E"], "s");
+    }
+
+    #[test]
+    fn unset_variables_are_collected() {
+        let doc: Mapping = serde_yaml::from_str("a: ${NOPE}\nb: ${NOPE2:-x}\n").unwrap();
+        let mut unset = BTreeSet::new();
+        interpolate(doc, &env, &mut unset).unwrap();
+        assert_eq!(unset.into_iter().collect::<Vec<_>>(), ["NOPE"]);
     }
 }

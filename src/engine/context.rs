@@ -66,9 +66,19 @@ impl DockerIgnore {
     }
 }
 
+impl DockerIgnore {
+    /// Whether some `!` rule may bring back a file below an excluded directory.
+    fn has_exceptions(&self) -> bool {
+        self.rules.iter().any(|r| r.include)
+    }
+}
+
 /// A tar of `dir` without what .dockerignore leaves out. The Dockerfile and
-/// .dockerignore are always sent, as Docker does.
-pub fn tar_context(dir: &Path, dockerfile: &str) -> Result<Vec<u8>, String> {
+/// .dockerignore are always sent, as Docker does; an excluded directory is
+/// still walked when a `!` rule may re-include something in it
+/// (`node_modules` + `!node_modules/keep.js`). `inline` is a Dockerfile
+/// given in the compose file, sent under the name `dockerfile`.
+pub fn tar_context(dir: &Path, dockerfile: &str, inline: Option<&str>) -> Result<Vec<u8>, String> {
     let ignore = match std::fs::read_to_string(dir.join(".dockerignore")) {
         Ok(text) => DockerIgnore::parse(&text)?,
         Err(_) => DockerIgnore { rules: Vec::new() },
@@ -89,14 +99,14 @@ pub fn tar_context(dir: &Path, dockerfile: &str) -> Result<Vec<u8>, String> {
                 .to_string_lossy()
                 .replace('\\', "/");
             let always = rel == dockerfile || rel == ".dockerignore";
-            if !always && ignore.excludes(&rel) {
-                continue;
-            }
+            let excluded = !always && ignore.excludes(&rel);
             let kind = entry.file_type().map_err(|e| e.to_string())?;
-            if kind.is_dir() {
+            if kind.is_dir() && (!excluded || ignore.has_exceptions()) {
                 stack.push(path.clone());
             }
-            files.push((path, rel));
+            if !excluded {
+                files.push((path, rel));
+            }
         }
     }
     files.sort_by(|a, b| a.1.cmp(&b.1));
@@ -105,12 +115,62 @@ pub fn tar_context(dir: &Path, dockerfile: &str) -> Result<Vec<u8>, String> {
             .append_path_with_name(&path, &rel)
             .map_err(|e| format!("cannot add {} to the build context: {e}", path.display()))?;
     }
+    if let Some(text) = inline {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(text.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        builder
+            .append_data(&mut header, dockerfile, text.as_bytes())
+            .map_err(|e| e.to_string())?;
+    }
     builder.into_inner().map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn names(bytes: &[u8]) -> Vec<String> {
+        tar::Archive::new(bytes)
+            .entries()
+            .unwrap()
+            .map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn an_exception_under_an_excluded_directory_is_sent() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("Dockerfile"), "FROM scratch\n").unwrap();
+        std::fs::write(
+            dir.path().join(".dockerignore"),
+            "node_modules\n!node_modules/keep.js\n",
+        )
+        .unwrap();
+        std::fs::create_dir_all(dir.path().join("node_modules/deep")).unwrap();
+        std::fs::write(dir.path().join("node_modules/keep.js"), "k").unwrap();
+        std::fs::write(dir.path().join("node_modules/drop.js"), "d").unwrap();
+        std::fs::write(dir.path().join("node_modules/deep/x.js"), "x").unwrap();
+        let names = names(&tar_context(dir.path(), "Dockerfile", None).unwrap());
+        assert!(
+            names.contains(&"node_modules/keep.js".to_string()),
+            "{names:?}"
+        );
+        assert!(
+            !names
+                .iter()
+                .any(|n| n.contains("drop.js") || n.contains("deep")),
+            "{names:?}"
+        );
+    }
+
+    #[test]
+    fn an_inline_dockerfile_is_sent() {
+        let dir = tempfile::tempdir().unwrap();
+        let bytes = tar_context(dir.path(), ".inline.Dockerfile", Some("FROM scratch\n")).unwrap();
+        assert_eq!(names(&bytes), [".inline.Dockerfile"]);
+    }
 
     #[test]
     fn docker_semantics() {
@@ -143,7 +203,7 @@ mod tests {
         std::fs::write(dir.path().join("secret/key"), "k").unwrap();
         std::fs::create_dir(dir.path().join("app")).unwrap();
         std::fs::write(dir.path().join("app/main.py"), "print()").unwrap();
-        let bytes = tar_context(dir.path(), "Dockerfile").unwrap();
+        let bytes = tar_context(dir.path(), "Dockerfile", None).unwrap();
         let mut archive = tar::Archive::new(bytes.as_slice());
         let names: Vec<String> = archive
             .entries()

@@ -1,135 +1,279 @@
-//! Images: build the services that have a `build`, pull the ones missing.
+//! Images: build the services that have a `build`, pull the ones missing,
+//! as Compose decides it (`pull_policy`, `--build`), reporting progress as
+//! events. A build or pull that makes no progress for `stall` is stopped.
 
 use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
 
-use bollard::query_parameters::{BuildImageOptions, CreateImageOptions};
-use futures_util::StreamExt;
+use bollard::query_parameters::{BuildImageOptions, CreateImageOptions, TagImageOptions};
+use futures_util::{Stream, StreamExt};
 
-use super::{Engine, EngineError, LABEL_PROJECT, LABEL_SERVICE, built_image_name, describe};
+use super::events::{Event, ImageStatus, Reporter};
+use super::*;
 use crate::compose::{Project, Service};
-use crate::ui::{Bars, Ui};
 
-/// The image a service runs: its `image`, or the name compose gives a build.
-pub fn image_for(project: &Project, name: &str, svc: &Service) -> String {
-    match (&svc.image, &svc.build) {
-        (Some(image), _) => image.clone(),
-        (None, _) => built_image_name(&project.name, name),
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BuildPolicy {
+    /// Build what has no image yet.
+    #[default]
+    Missing,
+    /// `--build`: build everything that has a `build`.
+    Always,
+    /// `--no-build`: never build; a missing image is an error.
+    Never,
+}
+
+/// Removes terminal escape sequences (colours, cursor moves) from text a
+/// build printed, so logs and messages stay clean in a pipe or a file.
+pub fn strip_ansi(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            match chars.peek() {
+                Some('[') => {
+                    chars.next();
+                    // CSI: parameters then one final byte in @..~
+                    for c in chars.by_ref() {
+                        if ('@'..='~').contains(&c) {
+                            break;
+                        }
+                    }
+                }
+                Some(']') => {
+                    // OSC: up to BEL or ESC \
+                    chars.next();
+                    while let Some(c) = chars.next() {
+                        if c == '\u{7}' {
+                            break;
+                        }
+                        if c == '\u{1b}' {
+                            chars.next();
+                            break;
+                        }
+                    }
+                }
+                _ => {
+                    chars.next();
+                }
+            }
+            continue;
+        }
+        if c == '\r' {
+            continue;
+        }
+        out.push(c);
     }
+    out
+}
+
+/// The next item of `stream`, or an error after `stall` with nothing.
+async fn next_or_stall<S: Stream + Unpin>(
+    stream: &mut S,
+    stall: Duration,
+    what: &str,
+) -> Result<Option<S::Item>, EngineError> {
+    tokio::time::timeout(stall, stream.next())
+        .await
+        .map_err(|_| {
+            EngineError::Api(format!(
+                "{what} made no progress for {} s; stopped (raise the limit with --timeout)",
+                stall.as_secs()
+            ))
+        })
 }
 
 /// Builds and pulls what is needed; returns each service's image id.
-/// `rebuild` builds even when the image exists (`up --build`).
 pub async fn ensure(
     engine: &Engine,
-    ui: &Ui,
-    bars: &Bars,
+    reporter: &dyn Reporter,
     project: &Project,
-    rebuild: bool,
+    policy: BuildPolicy,
+    stall: Duration,
 ) -> Result<BTreeMap<String, String>, EngineError> {
     let mut ids = BTreeMap::new();
-    // Builds run one at a time (they compete for the same CPUs); pulls of
-    // distinct images run together.
-    let mut pulls = Vec::new();
+    let mut pulls: Vec<(String, String)> = Vec::new();
+    // Builds one at a time (they compete for the same CPUs); pulls together.
     for (name, svc) in &project.services {
-        let image = image_for(project, name, svc);
-        let existing = engine
-            .docker
-            .inspect_image(&image)
-            .await
-            .ok()
-            .and_then(|i| i.id);
-        match (&svc.build, existing) {
-            (Some(_), Some(id)) if !rebuild => {
+        let image = create::image_name(project, svc);
+        let existing = inspect_id(engine, &image).await?;
+        let must_build = svc.build.is_some()
+            && (policy == BuildPolicy::Always
+                || svc.pull_policy == "build"
+                || (existing.is_none() && policy != BuildPolicy::Never));
+        if must_build {
+            let id = build_one(engine, reporter, project, name, svc, &image, stall).await?;
+            ids.insert(name.clone(), id);
+            continue;
+        }
+        match (existing, svc.pull_policy.as_str()) {
+            (_, "always") => pulls.push((name.clone(), image)),
+            (Some(id), _) => {
                 ids.insert(name.clone(), id);
             }
-            (Some(build), _) => {
-                let id = build_one(engine, ui, bars, project, name, build, &image).await?;
-                ids.insert(name.clone(), id);
+            (None, "never") => {
+                return Err(EngineError::Api(format!(
+                    "image {image} for service {name} is not here and its pull_policy is never"
+                )));
             }
-            (None, Some(id)) => {
-                ids.insert(name.clone(), id);
+            (None, _) if svc.build.is_some() => {
+                return Err(EngineError::Api(format!(
+                    "image {image} for service {name} is not built; run `brickyard up --build` (or without --no-build)"
+                )));
             }
-            (None, None) => pulls.push((name.clone(), image)),
+            (None, _) => pulls.push((name.clone(), image)),
         }
     }
     let mut unique: Vec<String> = pulls.iter().map(|(_, i)| i.clone()).collect();
     unique.sort();
     unique.dedup();
-    let results =
-        futures_util::future::join_all(unique.iter().map(|image| pull(engine, ui, bars, image)))
-            .await;
+    let results = futures_util::future::join_all(
+        unique
+            .iter()
+            .map(|image| pull(engine, reporter, project, &pulls, image, stall)),
+    )
+    .await;
     for r in results {
         r?;
     }
     for (name, image) in pulls {
-        let id = engine
-            .docker
-            .inspect_image(&image)
-            .await
-            .map_err(super::api(format!(
-                "cannot inspect image {image} after pulling it"
-            )))?
-            .id
-            .unwrap_or_default();
+        let id = inspect_id(engine, &image).await?.ok_or_else(|| {
+            EngineError::Api(format!("image {image} is missing right after pulling it"))
+        })?;
         ids.insert(name, id);
     }
     Ok(ids)
 }
 
+async fn inspect_id(engine: &Engine, image: &str) -> Result<Option<String>, EngineError> {
+    match engine.docker.inspect_image(image).await {
+        Ok(i) => Ok(i.id),
+        Err(e) if is_not_found(&e) => Ok(None),
+        Err(e) => Err(api(format!("cannot inspect image {image}"))(e)),
+    }
+}
+
+/// The Dockerfile name used in the context for `dockerfile_inline`.
+const INLINE_DOCKERFILE: &str = ".brickyard.inline.Dockerfile";
+
 async fn build_one(
     engine: &Engine,
-    ui: &Ui,
-    bars: &Bars,
+    reporter: &dyn Reporter,
     project: &Project,
     name: &str,
-    build: &crate::compose::Build,
+    svc: &Service,
     image: &str,
+    stall: Duration,
 ) -> Result<String, EngineError> {
+    let build = svc.build.as_ref().expect("only called with a build");
     let fail = |why: String| {
         EngineError::Api(format!(
             "cannot build image {image} for service {name}: {why}"
         ))
     };
-    let line = bars.spinner(name);
-    line.set_message("sending the build context");
-    if !bars.is_live() {
-        ui.status(format!("building {name} ({image})"));
+    let say = |line: String| {
+        reporter.event(Event::Image {
+            service: name.to_string(),
+            image: image.to_string(),
+            status: ImageStatus::Building(line),
+        })
+    };
+    say("sending the build context".into());
+    for (key, set) in [
+        ("build.secrets", !build.secrets.is_empty()),
+        ("build.ssh", !build.ssh.is_empty()),
+        (
+            "build.additional_contexts",
+            !build.additional_contexts.is_empty(),
+        ),
+        ("build.cache_to", !build.cache_to.is_empty()),
+        ("build.entitlements", !build.entitlements.is_empty()),
+    ] {
+        if set {
+            reporter.event(Event::Warning(format!(
+                "service {name}: `{key}` needs BuildKit's session features, which brickyard does not provide; building without it"
+            )));
+        }
     }
-    let context = build.context.clone();
-    let dockerfile = build.dockerfile.clone();
-    let tar =
-        tokio::task::spawn_blocking(move || super::context::tar_context(&context, &dockerfile))
-            .await
-            .map_err(|e| fail(e.to_string()))?
-            .map_err(fail)?;
+    let context = std::path::PathBuf::from(&build.context);
+    if build.context.contains("://") || build.context.starts_with("git@") {
+        return Err(fail(format!(
+            "the context {} is remote; brickyard builds local directories (clone it, or `docker build` it first)",
+            build.context
+        )));
+    }
+    let (dockerfile, inline) = if build.dockerfile_inline.is_empty() {
+        (build.dockerfile.clone(), None)
+    } else {
+        (
+            INLINE_DOCKERFILE.to_string(),
+            Some(build.dockerfile_inline.clone()),
+        )
+    };
+    let df = dockerfile.clone();
+    let tar = tokio::task::spawn_blocking(move || {
+        super::context::tar_context(&context, &df, inline.as_deref())
+    })
+    .await
+    .map_err(|e| fail(e.to_string()))?
+    .map_err(fail)?;
+    let mut labels: HashMap<String, String> = build.labels.clone().into_iter().collect();
+    labels.insert(LABEL_PROJECT.to_string(), project.name.clone());
+    labels.insert(LABEL_SERVICE.to_string(), name.to_string());
     let options = BuildImageOptions {
-        dockerfile: build.dockerfile.clone(),
+        dockerfile,
         t: Some(image.to_string()),
         rm: true,
         forcerm: true,
-        buildargs: Some(build.args.clone().into_iter().collect()),
-        target: build.target.clone().unwrap_or_default(),
-        labels: Some(HashMap::from([
-            (LABEL_PROJECT.to_string(), project.name.clone()),
-            (LABEL_SERVICE.to_string(), name.to_string()),
-        ])),
+        nocache: build.no_cache,
+        pull: build.pull.then(|| "1".into()),
+        buildargs: Some(
+            build
+                .args
+                .iter()
+                .filter_map(|(k, v)| v.clone().map(|v| (k.clone(), v)))
+                .collect(),
+        ),
+        target: build.target.clone(),
+        labels: Some(labels),
+        networkmode: (!build.network.is_empty()).then(|| build.network.clone()),
+        extrahosts: (!build.extra_hosts.0.is_empty()).then(|| {
+            build
+                .extra_hosts
+                .0
+                .iter()
+                .flat_map(|(h, ips)| ips.iter().map(move |ip| format!("{h}:{ip}")))
+                .collect::<Vec<_>>()
+                .join(",")
+        }),
+        shmsize: (build.shm_size.0 != 0)
+            .then(|| i32::try_from(build.shm_size.0).unwrap_or(i32::MAX)),
+        cachefrom: (!build.cache_from.is_empty()).then(|| build.cache_from.clone()),
+        platform: build
+            .platforms
+            .first()
+            .cloned()
+            .or_else(|| (!svc.platform.is_empty()).then(|| svc.platform.clone()))
+            .unwrap_or_default(),
         ..Default::default()
     };
-    let mut stream = engine
-        .docker
-        .build_image(options, None, Some(bollard::body_full(tar.into())));
+    let mut stream = Box::pin(engine.docker.build_image(
+        options,
+        None,
+        Some(bollard::body_full(tar.into())),
+    ));
     let mut log: Vec<String> = Vec::new();
     let mut id = None;
-    while let Some(item) = stream.next().await {
+    let what = format!("building {image} for service {name}");
+    while let Some(item) = next_or_stall(&mut stream, stall, &what).await? {
         match item {
             Ok(info) => {
                 if let Some(err) = info.error_detail.and_then(|d| d.message) {
-                    line.clear();
-                    return Err(fail(format!("{err}\n{}", tail(&log, 15))));
+                    return Err(fail(format!("{}\n{}", strip_ansi(&err), tail(&log, 15))));
                 }
                 if let Some(text) = info.stream.or(info.status) {
-                    for l in text.lines().filter(|l| !l.trim().is_empty()) {
-                        line.set_message(l);
+                    for l in strip_ansi(&text).lines().filter(|l| !l.trim().is_empty()) {
+                        say(l.to_string());
                         log.push(l.to_string());
                     }
                 }
@@ -137,26 +281,41 @@ async fn build_one(
                     id = Some(aux);
                 }
             }
+            Err(e) if is_connection_error(&e) => return Err(api(&what)(e)),
             Err(e) => {
-                line.clear();
-                return Err(fail(format!("{}\n{}", describe(&e), tail(&log, 15))));
+                return Err(fail(format!(
+                    "{}\n{}",
+                    strip_ansi(&describe(&e)),
+                    tail(&log, 15)
+                )));
             }
         }
     }
     let id = match id {
         Some(id) => id,
-        None => engine
-            .docker
-            .inspect_image(image)
-            .await
-            .map_err(|e| fail(describe(&e)))?
-            .id
-            .unwrap_or_default(),
+        None => inspect_id(engine, image)
+            .await?
+            .ok_or_else(|| fail("the engine reported no image".into()))?,
     };
-    line.finish("built");
-    if !bars.is_live() {
-        ui.status(format!("built {name}"));
+    for tag in &build.tags {
+        let (repo, t) = split_reference(tag);
+        engine
+            .docker
+            .tag_image(
+                image,
+                Some(TagImageOptions {
+                    repo: Some(repo.to_string()),
+                    tag: Some(t.to_string()),
+                }),
+            )
+            .await
+            .map_err(api(format!("cannot tag {image} as {tag}")))?;
     }
+    reporter.event(Event::Image {
+        service: name.to_string(),
+        image: image.to_string(),
+        status: ImageStatus::Built,
+    });
     Ok(id)
 }
 
@@ -169,16 +328,22 @@ fn tail(log: &[String], n: usize) -> String {
         .join("\n")
 }
 
-/// Pulls one image with a progress bar per layer.
-async fn pull(engine: &Engine, ui: &Ui, bars: &Bars, image: &str) -> Result<(), EngineError> {
+/// Pulls one image with a progress event per layer.
+async fn pull(
+    engine: &Engine,
+    reporter: &dyn Reporter,
+    _project: &Project,
+    pulls: &[(String, String)],
+    image: &str,
+    stall: Duration,
+) -> Result<(), EngineError> {
     let (repo, tag) = split_reference(image);
-    if !bars.is_live() {
-        ui.status(format!("pulling {image}"));
-    }
-    let header = bars.spinner(image);
-    header.set_message("pulling");
-    let mut layers: HashMap<String, crate::ui::Line> = HashMap::new();
-    let mut stream = engine.docker.create_image(
+    let service = pulls
+        .iter()
+        .find(|(_, i)| i == image)
+        .map(|(s, _)| s.clone())
+        .unwrap_or_default();
+    let mut stream = Box::pin(engine.docker.create_image(
         Some(CreateImageOptions {
             from_image: Some(repo.to_string()),
             tag: Some(tag.to_string()),
@@ -186,30 +351,36 @@ async fn pull(engine: &Engine, ui: &Ui, bars: &Bars, image: &str) -> Result<(), 
         }),
         None,
         None,
-    );
-    while let Some(item) = stream.next().await {
+    ));
+    let what = format!("pulling {image}");
+    while let Some(item) = next_or_stall(&mut stream, stall, &what).await? {
         let info = match item {
             Ok(info) => info,
-            Err(e) => {
-                header.clear();
-                layers.values().for_each(crate::ui::Line::clear);
-                return Err(cannot_pull(image, &describe(&e)));
-            }
+            Err(e) if is_connection_error(&e) => return Err(api(&what)(e)),
+            Err(e) => return Err(cannot_pull(image, &describe(&e))),
         };
         if let Some(msg) = info.error_detail.and_then(|d| d.message) {
-            header.clear();
             return Err(cannot_pull(image, &msg));
         }
         if let (Some(id), Some(detail)) = (info.id, info.progress_detail)
             && let (Some(cur), Some(total)) = (detail.current, detail.total)
         {
-            let bar = layers.entry(id.clone()).or_insert_with(|| bars.bar(&id));
-            bar.set_progress(cur.max(0) as u64, total.max(0) as u64);
-            bar.set_message(info.status.unwrap_or_default());
+            reporter.event(Event::Image {
+                service: service.clone(),
+                image: image.to_string(),
+                status: ImageStatus::Pulling {
+                    layer: id,
+                    current: cur.max(0) as u64,
+                    total: total.max(0) as u64,
+                },
+            });
         }
     }
-    layers.values().for_each(crate::ui::Line::clear);
-    header.finish("pulled");
+    reporter.event(Event::Image {
+        service,
+        image: image.to_string(),
+        status: ImageStatus::Pulled,
+    });
     Ok(())
 }
 
@@ -234,7 +405,7 @@ pub fn split_reference(image: &str) -> (&str, &str) {
 
 #[cfg(test)]
 mod tests {
-    use super::split_reference;
+    use super::*;
 
     #[test]
     fn references() {
@@ -248,5 +419,15 @@ mod tests {
             ("localhost:5000/app", "2")
         );
         assert_eq!(split_reference("redis"), ("redis", "latest"));
+    }
+
+    #[test]
+    fn colours_are_stripped() {
+        assert_eq!(
+            strip_ansi("\u{1b}[1m\u{1b}[32mok\u{1b}[0m done\r"),
+            "ok done"
+        );
+        assert_eq!(strip_ansi("\u{1b}]0;title\u{7}text"), "text");
+        assert_eq!(strip_ansi("plain"), "plain");
     }
 }

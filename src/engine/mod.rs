@@ -1,15 +1,23 @@
 //! The Docker engine, through its API (bollard). No shelling out to `docker`.
 //!
+//! `up` is observe -> reconcile -> execute: `observe.rs` reads what runs,
+//! `reconcile.rs` decides what to do (pure, table-tested), `execute.rs`
+//! does it and reports `events.rs`; the command layer renders the events.
 //! Resources are named and labelled as Docker Compose does, so
-//! `docker compose ps/logs/down` see the stack brickyard started.
+//! `docker compose` and `brickyard` see, keep and manage the same stack.
 
-pub mod container;
 pub mod context;
+pub mod create;
+pub mod events;
 pub mod exec;
+pub mod execute;
 pub mod images;
+pub mod lock;
+pub mod observe;
+pub mod reconcile;
 pub mod stack;
-pub mod up;
 pub mod verify;
+pub mod wait;
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -30,6 +38,7 @@ pub const LABEL_NETWORK: &str = "com.docker.compose.network";
 pub const LABEL_VOLUME: &str = "com.docker.compose.volume";
 pub const LABEL_DEPENDS_ON: &str = "com.docker.compose.depends_on";
 pub const LABEL_IMAGE: &str = "com.docker.compose.image";
+pub const LABEL_REPLACE: &str = "com.docker.compose.replace";
 /// The Compose version the labels follow (what `docker compose` reads).
 pub const COMPOSE_VERSION: &str = "2.40.3";
 
@@ -43,9 +52,45 @@ pub enum EngineError {
     Api(String),
 }
 
-/// Names the operation and the subject, as testcontainers does.
-pub fn api(what: impl std::fmt::Display) -> impl FnOnce(bollard::errors::Error) -> EngineError {
-    move |e| EngineError::Api(format!("{what}: {}", describe(&e)))
+/// A Docker API version, as negotiated with the engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ApiVersion(pub u32, pub u32);
+
+impl ApiVersion {
+    pub fn at_least(self, major: u32, minor: u32) -> bool {
+        self >= ApiVersion(major, minor)
+    }
+
+    fn parse(s: &str) -> ApiVersion {
+        let mut parts = s.split('.').map(|p| p.parse().unwrap_or(0));
+        ApiVersion(parts.next().unwrap_or(1), parts.next().unwrap_or(0))
+    }
+}
+
+impl std::fmt::Display for ApiVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.0, self.1)
+    }
+}
+
+/// Whether an error means the daemon itself is gone (not that it refused).
+pub fn is_connection_error(e: &bollard::errors::Error) -> bool {
+    use bollard::errors::Error::*;
+    match e {
+        DockerResponseServerError { .. } | DockerStreamError { .. } | JsonSerdeError { .. } => {
+            false
+        }
+        IOError { .. }
+        | HyperResponseError { .. }
+        | HyperLegacyError { .. }
+        | HttpClientError { .. }
+        | SocketNotFoundError(_)
+        | RequestTimeoutError => true,
+        other => {
+            let s = other.to_string().to_ascii_lowercase();
+            s.contains("connection") || s.contains("broken pipe") || s.contains("hyper")
+        }
+    }
 }
 
 /// The daemon's own message where there is one, not bollard's wrapper.
@@ -56,13 +101,44 @@ pub fn describe(e: &bollard::errors::Error) -> String {
     }
 }
 
+pub fn is_not_found(e: &bollard::errors::Error) -> bool {
+    matches!(
+        e,
+        bollard::errors::Error::DockerResponseServerError {
+            status_code: 404,
+            ..
+        }
+    )
+}
+
+/// The host brickyard talks to, for the daemon-lost message.
+static HOST: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Names the operation and the subject, as testcontainers does; a lost
+/// daemon is the same error (and exit code) as no daemon at all.
+pub fn api(what: impl std::fmt::Display) -> impl FnOnce(bollard::errors::Error) -> EngineError {
+    move |e| {
+        if is_connection_error(&e) {
+            EngineError::NoDaemon {
+                host: HOST.get().cloned().unwrap_or_else(candidate_host),
+                cause: format!("the connection was lost ({what}: {})", describe(&e)),
+            }
+        } else {
+            EngineError::Api(format!("{what}: {}", describe(&e)))
+        }
+    }
+}
+
 pub struct Engine {
     pub docker: Docker,
     pub host: String,
+    pub api: ApiVersion,
+    /// Podman's Docker-compatible API (it differs in a few places).
+    pub podman: bool,
 }
 
 /// Where to connect: DOCKER_HOST, else the Docker socket, else a Podman socket.
-fn candidate_host() -> String {
+pub fn candidate_host() -> String {
     if let Ok(h) = std::env::var("DOCKER_HOST")
         && !h.is_empty()
     {
@@ -90,6 +166,7 @@ impl Engine {
     /// Connects and pings (negotiating the API version) before anything else.
     pub async fn connect() -> Result<Engine, EngineError> {
         let host = candidate_host();
+        let _ = HOST.set(host.clone());
         let no_daemon = |cause: String| EngineError::NoDaemon {
             host: host.clone(),
             cause,
@@ -99,8 +176,23 @@ impl Engine {
             .await
             .map_err(|_| no_daemon("no answer in 10 s".into()))?
             .map_err(|e| no_daemon(describe(&e)))?;
-        docker.ping().await.map_err(|e| no_daemon(describe(&e)))?;
-        Ok(Engine { docker, host })
+        let version = tokio::time::timeout(Duration::from_secs(10), docker.version())
+            .await
+            .map_err(|_| no_daemon("no answer in 10 s".into()))?
+            .map_err(|e| no_daemon(describe(&e)))?;
+        let v = docker.client_version();
+        let negotiated = format!("{}.{}", v.major_version, v.minor_version);
+        let podman = version
+            .components
+            .iter()
+            .flatten()
+            .any(|c| c.name.to_ascii_lowercase().contains("podman"));
+        Ok(Engine {
+            docker,
+            host,
+            api: ApiVersion::parse(&negotiated),
+            podman,
+        })
     }
 
     /// Every container of the project, running or not, by its labels.
@@ -125,16 +217,6 @@ impl Engine {
     }
 }
 
-/// Compose's names.
-pub fn container_name(project: &str, service: &str) -> String {
-    format!("{project}-{service}-1")
-}
-pub fn network_name(project: &str) -> String {
-    format!("{project}_default")
-}
-pub fn volume_name(project: &str, volume: &str) -> String {
-    format!("{project}_{volume}")
-}
 pub fn built_image_name(project: &str, service: &str) -> String {
     format!("{project}-{service}")
 }

@@ -1,6 +1,6 @@
 //! A running stack: what is there (ps), what it says (logs), and taking it
-//! away (down). Everything is found by the project label, never by name, so
-//! nothing outside the project is touched.
+//! away (down). Everything is found by the project label, never by name or
+//! by the compose file, so `down` works when the file is broken or gone.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -13,22 +13,18 @@ use bollard::query_parameters::{
 use futures_util::StreamExt;
 use serde::Serialize;
 
-use super::{Engine, EngineError, LABEL_PROJECT, LABEL_SERVICE, api, label};
+use super::observe::{ObservedContainer, from_summary};
+use super::{Engine, EngineError, LABEL_PROJECT, LABEL_SERVICE, api, exec, label, wait};
 
 /// Stops (SIGTERM, then SIGKILL after the grace period) and removes
 /// containers, all at once. A container already gone is not an error.
-pub async fn remove_containers(
-    engine: &Engine,
-    containers: &[ContainerSummary],
-) -> Result<(), EngineError> {
+pub async fn remove(engine: &Engine, containers: &[ObservedContainer]) -> Result<(), EngineError> {
     let jobs = containers.iter().map(|c| async move {
-        let id = c.id.clone().unwrap_or_default();
-        let name = display_name(c);
-        if c.state.as_ref().map(|s| s.to_string()).as_deref() == Some("running") {
+        if c.running() {
             let stop = engine
                 .docker
                 .stop_container(
-                    &id,
+                    &c.id,
                     Some(StopContainerOptions {
                         t: Some(10),
                         ..Default::default()
@@ -38,13 +34,13 @@ pub async fn remove_containers(
             if let Err(e) = stop
                 && !gone(&e)
             {
-                return Err(api(format!("cannot stop container {name}"))(e));
+                return Err(api(format!("cannot stop container {}", c.name))(e));
             }
         }
         match engine
             .docker
             .remove_container(
-                &id,
+                &c.id,
                 Some(RemoveContainerOptions {
                     force: true,
                     v: false,
@@ -53,7 +49,7 @@ pub async fn remove_containers(
             )
             .await
         {
-            Err(e) if !gone(&e) => Err(api(format!("cannot remove container {name}"))(e)),
+            Err(e) if !gone(&e) => Err(api(format!("cannot remove container {}", c.name))(e)),
             _ => Ok(()),
         }
     });
@@ -63,7 +59,7 @@ pub async fn remove_containers(
     Ok(())
 }
 
-/// 404 (already gone) and 409 "removal already in progress" are fine for down.
+/// 404 (already gone), 409 "removal already in progress", 304 (already stopped).
 fn gone(e: &bollard::errors::Error) -> bool {
     matches!(
         e,
@@ -98,15 +94,27 @@ pub struct DownReport {
     pub kept_volumes: usize,
 }
 
+impl DownReport {
+    pub fn is_empty(&self) -> bool {
+        self.containers.is_empty() && self.networks.is_empty() && self.volumes.is_empty()
+    }
+}
+
+/// Containers, then networks, then (when asked) volumes of the project.
 pub async fn down(
     engine: &Engine,
     project: &str,
     volumes: bool,
 ) -> Result<DownReport, EngineError> {
     let mut report = DownReport::default();
-    let containers = engine.project_containers(project).await?;
-    remove_containers(engine, &containers).await?;
-    report.containers = containers.iter().map(display_name).collect();
+    let containers: Vec<ObservedContainer> = engine
+        .project_containers(project)
+        .await?
+        .iter()
+        .map(from_summary)
+        .collect();
+    remove(engine, &containers).await?;
+    report.containers = containers.iter().map(|c| c.name.clone()).collect();
 
     let networks = engine
         .docker
@@ -119,7 +127,8 @@ pub async fn down(
         )))?;
     for net in networks {
         let name = net.name.unwrap_or_default();
-        match engine.docker.remove_network(&name).await {
+        let id = net.id.unwrap_or_else(|| name.clone());
+        match engine.docker.remove_network(&id).await {
             Err(e) if !gone(&e) => return Err(api(format!("cannot remove network {name}"))(e)),
             _ => report.networks.push(name),
         }
@@ -151,7 +160,32 @@ pub async fn down(
     Ok(report)
 }
 
-#[derive(Debug, Serialize)]
+/// What is left of a project: container names, and networks (for a
+/// message after an interrupted `down`).
+pub async fn leftovers(engine: &Engine, project: &str) -> Vec<String> {
+    let mut left: Vec<String> = engine
+        .project_containers(project)
+        .await
+        .unwrap_or_default()
+        .iter()
+        .map(|c| format!("container {}", display_name(c)))
+        .collect();
+    if let Ok(nets) = engine
+        .docker
+        .list_networks(Some(ListNetworksOptions {
+            filters: Some(project_filter(project)),
+        }))
+        .await
+    {
+        left.extend(
+            nets.into_iter()
+                .map(|n| format!("network {}", n.name.unwrap_or_default())),
+        );
+    }
+    left
+}
+
+#[derive(Debug, Serialize, Clone)]
 pub struct ServiceStatus {
     pub service: String,
     pub container: String,
@@ -163,61 +197,110 @@ pub struct ServiceStatus {
     pub status: String,
 }
 
-pub async fn ps(engine: &Engine, project: &str) -> Result<Vec<ServiceStatus>, EngineError> {
-    let mut rows: Vec<ServiceStatus> = engine
-        .project_containers(project)
-        .await?
-        .iter()
-        .map(|c| {
-            let status = c.status.clone().unwrap_or_default();
-            let health = if status.contains("(healthy)") {
-                "healthy"
-            } else if status.contains("(unhealthy)") {
-                "unhealthy"
-            } else if status.contains("health: starting") {
-                "starting"
-            } else {
-                "none"
-            };
-            let mut urls: Vec<String> = c
-                .ports
-                .iter()
-                .flatten()
-                .filter_map(|p| {
-                    let public = p.public_port?;
-                    let ip = match p.ip.as_deref() {
-                        Some("0.0.0.0") | Some("::") | None => "127.0.0.1",
-                        Some(ip) => ip,
-                    };
-                    Some(format!("{}://{ip}:{public}", scheme_for(p.private_port)))
-                })
-                .collect();
-            urls.sort();
-            urls.dedup();
-            ServiceStatus {
-                service: label(c, LABEL_SERVICE).unwrap_or("?").to_string(),
-                container: display_name(c),
-                state: c.state.as_ref().map(|s| s.to_string()).unwrap_or_default(),
-                health: health.to_string(),
-                urls,
-                status,
-            }
-        })
-        .collect();
-    rows.sort_by(|a, b| a.service.cmp(&b.service));
-    Ok(rows)
+/// How a URL to a container port starts, by (service, container port): the
+/// catalog knows for its tools (mailpit's 1025 is smtp); `fallback_scheme`
+/// guesses the rest.
+pub type Schemes = HashMap<(String, u16), String>;
+
+fn scheme(schemes: &Schemes, service: &str, port: u16) -> String {
+    schemes
+        .get(&(service.to_string(), port))
+        .cloned()
+        .unwrap_or_else(|| fallback_scheme(port).into())
 }
 
-/// What usually answers on a container port, for a URL a person can use.
-pub fn scheme_for(container_port: u16) -> &'static str {
+/// What usually answers on a container port.
+pub fn fallback_scheme(container_port: u16) -> &'static str {
     match container_port {
         5432 => "postgres",
         3306 => "mysql",
         6379 => "redis",
         5672 => "amqp",
         11211 => "memcached",
+        25 | 587 | 1025 | 2525 => "smtp",
         22 | 2222 => "ssh",
         _ => "http",
+    }
+}
+
+/// The project's containers with state, health and URLs. A container whose
+/// engine-side health is still `starting` gets its own healthcheck run
+/// once: the engine's first scheduled check may be an interval away, and
+/// `ps` says what is true now (as `up`, which probes the same way).
+pub async fn ps(
+    engine: &Engine,
+    project: &str,
+    schemes: &Schemes,
+) -> Result<Vec<ServiceStatus>, EngineError> {
+    let containers = engine.project_containers(project).await?;
+    let mut rows = Vec::new();
+    for c in &containers {
+        let status = c.status.clone().unwrap_or_default();
+        let service = label(c, LABEL_SERVICE).unwrap_or("?").to_string();
+        let mut health = if status.contains("(healthy)") {
+            "healthy"
+        } else if status.contains("(unhealthy)") {
+            "unhealthy"
+        } else if status.contains("health: starting") {
+            "starting"
+        } else {
+            "none"
+        }
+        .to_string();
+        if health == "starting"
+            && let Some(id) = &c.id
+        {
+            health = probe_now(engine, id).await.unwrap_or(health);
+        }
+        let mut urls: Vec<String> = c
+            .ports
+            .iter()
+            .flatten()
+            .filter_map(|p| {
+                let public = p.public_port?;
+                let ip = match p.ip.as_deref() {
+                    Some("0.0.0.0") | Some("::") | Some("") | None => "127.0.0.1",
+                    Some(ip) if ip.contains(':') => {
+                        return Some(format!(
+                            "{}://[{ip}]:{public}",
+                            scheme(schemes, &service, p.private_port)
+                        ));
+                    }
+                    Some(ip) => ip,
+                };
+                Some(format!(
+                    "{}://{ip}:{public}",
+                    scheme(schemes, &service, p.private_port)
+                ))
+            })
+            .collect();
+        urls.sort();
+        urls.dedup();
+        rows.push(ServiceStatus {
+            service,
+            container: display_name(c),
+            state: c.state.as_ref().map(|s| s.to_string()).unwrap_or_default(),
+            health,
+            urls,
+            status,
+        });
+    }
+    rows.sort_by(|a, b| {
+        a.service
+            .cmp(&b.service)
+            .then(a.container.cmp(&b.container))
+    });
+    Ok(rows)
+}
+
+/// Runs a starting container's healthcheck once: `healthy` if it passes.
+async fn probe_now(engine: &Engine, id: &str) -> Option<String> {
+    let info = engine.docker.inspect_container(id, None).await.ok()?;
+    let snap = wait::Snapshot::from_inspect(&info);
+    let cmd = exec::healthcheck_command(snap.test.as_deref()?)?;
+    match exec::run(engine, id, &cmd, Duration::from_secs(5)).await {
+        Ok((0, _)) => Some("healthy".into()),
+        _ => None,
     }
 }
 
@@ -236,7 +319,7 @@ pub async fn last_lines(engine: &Engine, container: &str, n: usize) -> Vec<Strin
     let read = async {
         while let Some(Ok(chunk)) = stream.next().await {
             out.extend(
-                String::from_utf8_lossy(&chunk.into_bytes())
+                super::images::strip_ansi(&String::from_utf8_lossy(&chunk.into_bytes()))
                     .lines()
                     .map(String::from),
             );

@@ -10,19 +10,19 @@ use crate::support::{brickyard, stderr_of, switch};
 
 const IMAGE: &str = "brickyard-test/busybox:1";
 
-/// Whether the Docker tier is on; when on, the daemon and the test image must be there.
-fn docker_tier() -> bool {
-    if !switch("BRICKYARD_DOCKER_TESTS") {
-        eprintln!("docker tier off: set BRICKYARD_DOCKER_TESTS=1 (.ci/run does)");
-        return false;
-    }
+/// The Docker tier is on (the tests here are ignored otherwise): the daemon
+/// and the test image must be there, or the test fails.
+fn docker_tier() {
+    assert!(
+        switch("BRICKYARD_DOCKER_TESTS"),
+        "built with the Docker tier on but BRICKYARD_DOCKER_TESTS is not set now"
+    );
     static READY: OnceLock<Result<(), String>> = OnceLock::new();
     READY
         .get_or_init(prepare)
         .as_ref()
         .map_err(|e| e.clone())
         .expect("docker tier is on but not usable");
-    true
 }
 
 fn docker(args: &[&str]) -> Output {
@@ -193,10 +193,12 @@ fn first_healthy(stack: &Stack, service: &str) -> String {
 }
 
 #[test]
+#[cfg_attr(
+    not(docker_tests),
+    ignore = "Docker tier: set BRICKYARD_DOCKER_TESTS=1 (.ci/run does)"
+)]
 fn four_services_come_up_in_dependency_order_all_healthy() {
-    if !docker_tier() {
-        return;
-    }
+    docker_tier();
     let (p1, p2) = (free_port(), free_port());
     let compose = format!(
         "services:\n  db:\n{}  cache:\n    image: {IMAGE}\n    command: [sleep, \"3600\"]\n  api:\n{}    depends_on:\n      db: {{condition: service_healthy}}\n      cache: {{condition: service_started}}\n  web:\n    image: {IMAGE}\n    command: [sleep, \"3600\"]\n    depends_on:\n      api: {{condition: service_healthy}}\n",
@@ -236,10 +238,12 @@ fn four_services_come_up_in_dependency_order_all_healthy() {
 }
 
 #[test]
+#[cfg_attr(
+    not(docker_tests),
+    ignore = "Docker tier: set BRICKYARD_DOCKER_TESTS=1 (.ci/run does)"
+)]
 fn a_service_that_exits_fails_up_naming_it_with_its_logs() {
-    if !docker_tier() {
-        return;
-    }
+    docker_tier();
     let stack = Stack::new(
         "by-crash",
         &format!(
@@ -254,10 +258,12 @@ fn a_service_that_exits_fails_up_naming_it_with_its_logs() {
 }
 
 #[test]
+#[cfg_attr(
+    not(docker_tests),
+    ignore = "Docker tier: set BRICKYARD_DOCKER_TESTS=1 (.ci/run does)"
+)]
 fn an_unhealthy_service_fails_up_with_its_health_output() {
-    if !docker_tier() {
-        return;
-    }
+    docker_tier();
     let stack = Stack::new(
         "by-sick",
         &format!(
@@ -273,10 +279,12 @@ fn an_unhealthy_service_fails_up_with_its_health_output() {
 }
 
 #[test]
+#[cfg_attr(
+    not(docker_tests),
+    ignore = "Docker tier: set BRICKYARD_DOCKER_TESTS=1 (.ci/run does)"
+)]
 fn a_taken_port_is_reported_before_anything_is_created() {
-    if !docker_tier() {
-        return;
-    }
+    docker_tier();
     let holder = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = holder.local_addr().unwrap().port();
     let stack = Stack::new(
@@ -326,10 +334,12 @@ fn a_taken_port_is_reported_before_anything_is_created() {
 }
 
 #[test]
+#[cfg_attr(
+    not(docker_tests),
+    ignore = "Docker tier: set BRICKYARD_DOCKER_TESTS=1 (.ci/run does)"
+)]
 fn up_twice_recreates_nothing_and_an_edit_recreates_only_that_service() {
-    if !docker_tier() {
-        return;
-    }
+    docker_tier();
     let compose = |value: &str| {
         format!(
             "services:\n  a:\n    image: {IMAGE}\n    command: [sleep, \"3600\"]\n    environment: {{GREETING: {value}}}\n  b:\n    image: {IMAGE}\n    command: [sleep, \"3600\"]\n    depends_on: [a]\n"
@@ -383,10 +393,12 @@ fn up_twice_recreates_nothing_and_an_edit_recreates_only_that_service() {
 }
 
 #[test]
+#[cfg_attr(
+    not(docker_tests),
+    ignore = "Docker tier: set BRICKYARD_DOCKER_TESTS=1 (.ci/run does)"
+)]
 fn down_removes_the_project_and_touches_nothing_else() {
-    if !docker_tier() {
-        return;
-    }
+    docker_tier();
     let stranger = "by-down-stranger";
     docker(&["rm", "-f", stranger]);
     ok(&docker(&[
@@ -442,10 +454,12 @@ fn down_removes_the_project_and_touches_nothing_else() {
 }
 
 #[test]
+#[cfg_attr(
+    not(docker_tests),
+    ignore = "Docker tier: set BRICKYARD_DOCKER_TESTS=1 (.ci/run does)"
+)]
 fn docker_compose_sees_and_removes_what_brickyard_started() {
-    if !docker_tier() {
-        return;
-    }
+    docker_tier();
     let port = free_port();
     let stack = Stack::new(
         "by-interop",
@@ -484,10 +498,12 @@ fn docker_compose_sees_and_removes_what_brickyard_started() {
 }
 
 #[test]
+#[cfg_attr(
+    not(docker_tests),
+    ignore = "Docker tier: set BRICKYARD_DOCKER_TESTS=1 (.ci/run does)"
+)]
 fn ps_and_logs_show_the_stack() {
-    if !docker_tier() {
-        return;
-    }
+    docker_tier();
     let port = free_port();
     let stack = Stack::new(
         "by-ps",
@@ -537,10 +553,12 @@ fn ps_and_logs_show_the_stack() {
 }
 
 #[test]
+#[cfg_attr(
+    not(docker_tests),
+    ignore = "Docker tier: set BRICKYARD_DOCKER_TESTS=1 (.ci/run does)"
+)]
 fn an_image_that_cannot_be_pulled_says_how_to_provide_it() {
-    if !docker_tier() {
-        return;
-    }
+    docker_tier();
     let stack = Stack::new(
         "by-pull",
         "services:\n  ghost:\n    image: brickyard-test/not-anywhere:9.9\n",
@@ -560,10 +578,12 @@ fn an_image_that_cannot_be_pulled_says_how_to_provide_it() {
 }
 
 #[test]
+#[cfg_attr(
+    not(docker_tests),
+    ignore = "Docker tier: set BRICKYARD_DOCKER_TESTS=1 (.ci/run does)"
+)]
 fn a_build_honours_dockerignore() {
-    if !docker_tier() {
-        return;
-    }
+    docker_tier();
     let stack = Stack::new(
         "by-build",
         "services:\n  app:\n    build: .\n    command: [sh, -c, \"ls /ctx; sleep 3600\"]\n",
@@ -643,17 +663,23 @@ fn generated_project_boots(app: &str) {
 }
 
 #[test]
+#[cfg_attr(
+    not(docker_tests),
+    ignore = "Docker tier: set BRICKYARD_DOCKER_TESTS=1 (.ci/run does)"
+)]
 fn a_generated_python_project_boots_and_its_app_uses_its_services() {
-    if docker_tier() {
-        generated_project_boots("python");
-    }
+    docker_tier();
+    generated_project_boots("python");
 }
 
 #[test]
+#[cfg_attr(
+    not(docker_tests),
+    ignore = "Docker tier: set BRICKYARD_DOCKER_TESTS=1 (.ci/run does)"
+)]
 fn a_generated_node_project_boots_and_its_app_uses_its_services() {
-    if docker_tier() {
-        generated_project_boots("node");
-    }
+    docker_tier();
+    generated_project_boots("node");
 }
 
 /// A GET over a plain TCP socket (no HTTP client dependency for a test).
@@ -703,7 +729,7 @@ fn a_missing_compose_file_says_what_to_do() {
             .unwrap(),
     );
     assert!(
-        err.contains("no compose file at") && err.contains("brickyard new"),
+        err.contains("no compose file in") && err.contains("brickyard new"),
         "{err}"
     );
 }
@@ -733,10 +759,12 @@ fn demo_json(out: &Output) -> serde_json::Value {
 /// a second demo beside it gets its own name and ports; stopping the
 /// database makes `verify` fail the app's /health and the database check.
 #[test]
+#[cfg_attr(
+    not(docker_tests),
+    ignore = "Docker tier: set BRICKYARD_DOCKER_TESTS=1 (.ci/run does)"
+)]
 fn demo_boots_proves_itself_and_fails_when_the_database_stops() {
-    if !docker_tier() {
-        return;
-    }
+    docker_tier();
     let scratch = tempfile::tempdir().unwrap();
     seed_demo_images(scratch.path());
     let first_dir = scratch.path().join("shop");
@@ -893,9 +921,9 @@ fn host_built_app_uses_real_services(app: &str) {
         .output()
         .unwrap());
     stand_ins(&project.join("compose.yaml"));
-    let env = brickyard::compose::interpolate::parse_env_file(
-        &std::fs::read_to_string(project.join(".env")).unwrap(),
-    );
+    let env =
+        brickyard::compose::dotenv::parse(&std::fs::read_to_string(project.join(".env")).unwrap())
+            .unwrap();
     let (pg_port, redis_port, app_port) = (free_port(), free_port(), free_port());
     let pg = Container(format!("by-host-{app}-postgres"));
     let redis = Container(format!("by-host-{app}-redis"));
@@ -1010,15 +1038,21 @@ fn host_built_app_uses_real_services(app: &str) {
 }
 
 #[test]
+#[cfg_attr(
+    not(docker_tests),
+    ignore = "Docker tier: set BRICKYARD_DOCKER_TESTS=1 (.ci/run does)"
+)]
 fn the_go_app_logs_in_to_postgres_and_redis_for_real() {
-    if docker_tier() {
-        host_built_app_uses_real_services("go");
-    }
+    docker_tier();
+    host_built_app_uses_real_services("go");
 }
 
 #[test]
+#[cfg_attr(
+    not(docker_tests),
+    ignore = "Docker tier: set BRICKYARD_DOCKER_TESTS=1 (.ci/run does)"
+)]
 fn the_rust_app_logs_in_to_postgres_and_redis_for_real() {
-    if docker_tier() {
-        host_built_app_uses_real_services("rust");
-    }
+    docker_tier();
+    host_built_app_uses_real_services("rust");
 }

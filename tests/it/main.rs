@@ -3,6 +3,7 @@
 //! validator tests only when BRICKYARD_VALIDATORS=1 (CI installs the tools).
 
 mod docker;
+mod fidelity;
 mod new;
 mod support;
 mod validators;
