@@ -76,7 +76,15 @@ pub fn report(err: &anyhow::Error) -> ExitCode {
     }
     let code = if let Some(c) = err.downcast_ref::<Coded>() {
         c.code
-    } else if let Some(engine::EngineError::NoDaemon { .. }) = err.downcast_ref() {
+    } else if matches!(
+        err.downcast_ref(),
+        Some(engine::EngineError::NoDaemon { .. })
+    ) || matches!(
+        err.downcast_ref(),
+        Some(engine::execute::UpError::Engine(
+            engine::EngineError::NoDaemon { .. }
+        ))
+    ) {
         exit::NO_DAEMON
     } else if err.downcast_ref::<prompt::Cancelled>().is_some() {
         exit::CANCELLED

@@ -94,7 +94,7 @@ impl Bars {
             let pb = m.add(indicatif::ProgressBar::new_spinner());
             pb.set_style(
                 indicatif::ProgressStyle::with_template(
-                    "{spinner:.cyan} {prefix:<14.bold} {wide_msg:.dim}",
+                    "{spinner:.cyan} {prefix:<14.bold} {msg:.dim}",
                 )
                 .expect("static template"),
             );
@@ -130,12 +130,31 @@ impl Bars {
     }
 }
 
+/// The room a message has on a progress line: the terminal's width less the
+/// spinner and name, less a margin, so that a line never fills the width (the
+/// `^C` a terminal echoes would wrap it, and the live area could not be
+/// erased cleanly on Ctrl-C).
+fn message_room() -> usize {
+    let (_, cols) = console::Term::stderr().size();
+    (cols as usize).saturating_sub(2 + 14 + 1 + 6).max(10)
+}
+
 impl Line {
     pub fn set_message(&self, msg: impl Into<String>) {
         if let Some(pb) = &self.0 {
             // One line only: the last line of output is what a person wants to see.
             let msg: String = msg.into();
-            pb.set_message(msg.lines().last().unwrap_or("").to_string());
+            let last = msg.lines().last().unwrap_or("");
+            let room = message_room();
+            let shown: String = if last.chars().count() > room {
+                last.chars()
+                    .take(room.saturating_sub(1))
+                    .chain(['…'])
+                    .collect()
+            } else {
+                last.to_string()
+            };
+            pb.set_message(shown);
         }
     }
 
@@ -168,12 +187,49 @@ use std::sync::Mutex;
 
 use crate::engine::events::{Event, ImageStatus, Reporter, ResourceStatus, ServiceStatus};
 
+/// While live progress is drawn, the terminal does not echo `^C`: indicatif
+/// leaves the cursor in the last column, where the echo would wrap to a new
+/// line, and the live area could no longer be erased cleanly on Ctrl-C (a
+/// stale progress line stayed on screen). Restored when dropped.
+struct NoControlEcho {
+    saved: Option<rustix::termios::Termios>,
+}
+
+impl NoControlEcho {
+    fn new() -> NoControlEcho {
+        use rustix::termios::{LocalModes, OptionalActions, tcgetattr, tcsetattr};
+        let stdin = std::io::stdin();
+        let saved = tcgetattr(&stdin)
+            .ok()
+            .filter(|t| t.local_modes.contains(LocalModes::ECHOCTL));
+        if let Some(t) = &saved {
+            let mut quiet = t.clone();
+            quiet.local_modes.remove(LocalModes::ECHOCTL);
+            let _ = tcsetattr(&stdin, OptionalActions::Now, &quiet);
+        }
+        NoControlEcho { saved }
+    }
+}
+
+impl Drop for NoControlEcho {
+    fn drop(&mut self) {
+        if let Some(t) = &self.saved {
+            let _ = rustix::termios::tcsetattr(
+                std::io::stdin(),
+                rustix::termios::OptionalActions::Now,
+                t,
+            );
+        }
+    }
+}
+
 /// Renders the engine's events: a live line per service and image on a
 /// terminal, one plain line per milestone otherwise (CI logs, pipes), and
 /// only warnings when quiet.
 pub struct Progress {
     ui: Ui,
     bars: Bars,
+    _echo: Option<NoControlEcho>,
     lines: Mutex<HashMap<String, Line>>,
     /// Images already announced (plain mode says "building" once).
     announced: Mutex<Vec<String>>,
@@ -181,9 +237,11 @@ pub struct Progress {
 
 impl Progress {
     pub fn new(ui: Ui) -> Progress {
+        let bars = ui.bars();
         Progress {
             ui,
-            bars: ui.bars(),
+            _echo: bars.is_live().then(NoControlEcho::new),
+            bars,
             lines: Mutex::default(),
             announced: Mutex::default(),
         }
@@ -213,10 +271,41 @@ impl Progress {
         }
     }
 
-    /// Clears what is still drawn (before printing a table or an error).
-    pub fn finish(&self) {
-        for line in self.lines.lock().expect("not poisoned").values() {
-            line.clear();
+    /// Ends what is drawn before a table or an error is printed: the live
+    /// area is erased and each service's last state printed as a plain line
+    /// (unfinished ones say `unfinished`), so nothing keeps spinning and no
+    /// partly redrawn frame is left on the screen.
+    pub fn finish(&self, unfinished: &str) {
+        let Some(multi) = &self.bars.multi else {
+            return;
+        };
+        let lines = self.lines.lock().expect("not poisoned");
+        let mut finals: Vec<(String, String)> = Vec::new();
+        for (key, line) in lines.iter() {
+            if let Some(pb) = &line.0 {
+                pb.disable_steady_tick();
+                if !key.contains(' ') {
+                    let msg = if pb.is_finished() {
+                        pb.message()
+                    } else {
+                        unfinished.to_string()
+                    };
+                    finals.push((key.clone(), msg));
+                }
+            }
+        }
+        // Erase the live area while its bookkeeping is whole, then draw no more.
+        let _ = multi.clear();
+        multi.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+        for line in lines.values() {
+            if let Some(pb) = &line.0 {
+                pb.finish_and_clear();
+            }
+        }
+        finals.sort();
+        for (key, msg) in finals {
+            self.ui
+                .status(format!("{} {msg}", self.ui.bold(&format!("{key:<16}"))));
         }
     }
 }

@@ -35,7 +35,7 @@ pub fn project_options(dir: &Path, args: &StackArgs) -> ProjectOptions {
         profiles: args.project.profile.clone(),
         env_files: args.project.env_file.iter().map(|f| dir.join(f)).collect(),
         os_env: None,
-        keep_env_files: true,
+        keep_label_files: true,
         skip_env_files: false,
     }
 }
@@ -133,7 +133,11 @@ pub async fn up_interruptible(
         r = execute::up(engine, project, opts, &progress) => Some(r),
         _ = tokio::signal::ctrl_c() => None,
     };
-    progress.finish();
+    progress.finish(match &outcome {
+        None => "stopped (interrupted)",
+        Some(Err(_)) => "stopped",
+        Some(Ok(_)) => "done",
+    });
     match outcome {
         Some(r) => Ok(r?),
         None => {
@@ -313,7 +317,7 @@ pub fn config(ui: Ui, dir: &Path, args: &ConfigArgs) -> Result<()> {
     let mut opts = project_options(dir, &args.stack);
     // `config` prints what Compose prints: env_file and label_file read,
     // then dropped; its `--hash` hashes the model with env_file not read.
-    opts.keep_env_files = false;
+    opts.keep_label_files = false;
     opts.skip_env_files = args.hash.is_some();
     let loaded = compose::load(&opts)?;
     for w in &loaded.warnings {

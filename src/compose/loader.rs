@@ -29,8 +29,10 @@ pub struct Options {
     pub skip_include: bool,
     pub skip_resolve_environment: bool,
     pub skip_default_values: bool,
-    /// Drop `env_file`/`label_file` once read (what `config` prints).
+    /// Drop `env_file` once read (what `up` and `config` use).
     pub discard_env_files: bool,
+    /// Drop `label_file` once read (`config` does, `up` keeps it).
+    pub discard_label_files: bool,
     pub project_name: String,
     pub profiles: Vec<String>,
     /// Where relative `extends.file` and `include` paths are found.
@@ -265,7 +267,7 @@ pub fn model_to_project(
     if !opts.skip_resolve_environment {
         super::envfiles::resolve_environment(&mut project, opts.discard_env_files)?;
     }
-    super::envfiles::resolve_labels(&mut project, opts.discard_env_files)?;
+    super::envfiles::resolve_labels(&mut project, opts.discard_label_files)?;
     Ok(project)
 }
 

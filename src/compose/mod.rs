@@ -77,10 +77,11 @@ pub struct ProjectOptions {
     pub env_files: Vec<PathBuf>,
     /// The process environment (tests pass their own).
     pub os_env: Option<BTreeMap<String, String>>,
-    /// Keep `env_file`/`label_file` in the model after reading them (what
-    /// `up` hashes); `config` drops them, as `docker compose config` does.
-    pub keep_env_files: bool,
-    /// Leave `env_file` unread (what `docker compose config --hash` hashes).
+    /// Keep `label_file` in the model after reading it: `docker compose up`
+    /// does (so its config hash covers it); `config` drops it.
+    pub keep_label_files: bool,
+    /// Leave `env_file` unread and in the model (what `docker compose
+    /// config --hash` hashes); otherwise it is read and dropped.
     pub skip_env_files: bool,
 }
 
@@ -271,7 +272,8 @@ pub fn load(opts: &ProjectOptions) -> Result<Loaded, ComposeError> {
     env.insert("COMPOSE_PROJECT_NAME".into(), name.clone());
     let load_opts = loader::Options {
         resolve_paths: true,
-        discard_env_files: !opts.keep_env_files,
+        discard_env_files: true,
+        discard_label_files: !opts.keep_label_files,
         skip_resolve_environment: opts.skip_env_files,
         project_name: name,
         profiles,

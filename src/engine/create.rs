@@ -786,7 +786,7 @@ mod tests {
         load(&ProjectOptions {
             cwd: Some(root),
             os_env: Some([("TOKEN".to_string(), "t0k".to_string())].into()),
-            keep_env_files: true,
+            keep_label_files: true,
             ..Default::default()
         })
         .unwrap()

@@ -499,7 +499,7 @@ mod tests {
         load(&ProjectOptions {
             cwd: Some(root),
             os_env: Some(Default::default()),
-            keep_env_files: true,
+            keep_label_files: true,
             ..Default::default()
         })
         .unwrap()

@@ -8,11 +8,11 @@ use std::sync::OnceLock;
 
 use crate::support::{brickyard, stderr_of, switch};
 
-const IMAGE: &str = "brickyard-test/busybox:1";
+pub(crate) const IMAGE: &str = "brickyard-test/busybox:1";
 
 /// The Docker tier is on (the tests here are ignored otherwise): the daemon
 /// and the test image must be there, or the test fails.
-fn docker_tier() {
+pub(crate) fn docker_tier() {
     assert!(
         switch("BRICKYARD_DOCKER_TESTS"),
         "built with the Docker tier on but BRICKYARD_DOCKER_TESTS is not set now"
@@ -25,19 +25,19 @@ fn docker_tier() {
         .expect("docker tier is on but not usable");
 }
 
-fn docker(args: &[&str]) -> Output {
+pub(crate) fn docker(args: &[&str]) -> Output {
     Command::new("docker")
         .args(args)
         .output()
         .expect("the docker CLI runs")
 }
 
-fn stdout(o: &Output) -> String {
+pub(crate) fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).trim().to_string()
 }
 
 /// A busybox-static root filesystem as an image (.ci/busybox-image.sh).
-fn prepare() -> Result<(), String> {
+pub(crate) fn prepare() -> Result<(), String> {
     let info = docker(&["info", "--format", "{{.ServerVersion}}"]);
     if !info.status.success() {
         return Err(format!(
@@ -60,7 +60,7 @@ fn prepare() -> Result<(), String> {
 }
 
 /// A free port on 127.0.0.1 right now.
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -69,14 +69,14 @@ fn free_port() -> u16 {
 }
 
 /// A compose project in a temporary directory, taken down (with volumes) when dropped.
-struct Stack {
+pub(crate) struct Stack {
     _dir: tempfile::TempDir,
-    root: PathBuf,
-    name: String,
+    pub(crate) root: PathBuf,
+    pub(crate) name: String,
 }
 
 impl Stack {
-    fn new(name: &str, compose: &str) -> Stack {
+    pub(crate) fn new(name: &str, compose: &str) -> Stack {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join(name);
         std::fs::create_dir_all(&root).unwrap();
@@ -90,13 +90,13 @@ impl Stack {
         stack
     }
 
-    fn write(&self, rel: &str, text: &str) {
+    pub(crate) fn write(&self, rel: &str, text: &str) {
         let p = self.root.join(rel);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, text).unwrap();
     }
 
-    fn run(&self, args: &[&str]) -> Output {
+    pub(crate) fn run(&self, args: &[&str]) -> Output {
         brickyard()
             .arg("-C")
             .arg(&self.root)
@@ -105,11 +105,11 @@ impl Stack {
             .unwrap()
     }
 
-    fn up(&self) -> Output {
+    pub(crate) fn up(&self) -> Output {
         self.run(&["up", "--timeout", "120"])
     }
 
-    fn container_id(&self, service: &str) -> String {
+    pub(crate) fn container_id(&self, service: &str) -> String {
         stdout(&docker(&[
             "inspect",
             "--format",
@@ -118,7 +118,7 @@ impl Stack {
         ]))
     }
 
-    fn ids(&self) -> Vec<String> {
+    pub(crate) fn ids(&self) -> Vec<String> {
         let out = docker(&[
             "ps",
             "-aq",
@@ -128,9 +128,19 @@ impl Stack {
         stdout(&out).lines().map(String::from).collect()
     }
 
-    fn cleanup(&self) {
+    pub(crate) fn cleanup(&self) {
         for id in self.ids() {
             docker(&["rm", "-f", &id]);
+        }
+        let nets = docker(&[
+            "network",
+            "ls",
+            "-q",
+            "--filter",
+            &format!("label=com.docker.compose.project={}", self.name),
+        ]);
+        for n in stdout(&nets).lines() {
+            docker(&["network", "rm", n]);
         }
         docker(&["network", "rm", &format!("{}_default", self.name)]);
         let vols = docker(&[
@@ -152,7 +162,7 @@ impl Drop for Stack {
     }
 }
 
-fn ok(out: &Output) {
+pub(crate) fn ok(out: &Output) {
     assert!(
         out.status.success(),
         "failed:\n{}\n{}",
@@ -162,7 +172,7 @@ fn ok(out: &Output) {
 }
 
 /// An HTTP service on busybox with a healthcheck.
-fn web(port: u16, extra: &str) -> String {
+pub(crate) fn web(port: u16, extra: &str) -> String {
     format!(
         r#"    image: {IMAGE}
     command: [httpd, -f, -p, "80", -h, /www]
@@ -172,7 +182,7 @@ fn web(port: u16, extra: &str) -> String {
     )
 }
 
-fn started_at(stack: &Stack, service: &str) -> String {
+pub(crate) fn started_at(stack: &Stack, service: &str) -> String {
     stdout(&docker(&[
         "inspect",
         "--format",
@@ -182,7 +192,7 @@ fn started_at(stack: &Stack, service: &str) -> String {
 }
 
 /// When the service's first passing health check ended.
-fn first_healthy(stack: &Stack, service: &str) -> String {
+pub(crate) fn first_healthy(stack: &Stack, service: &str) -> String {
     let out = docker(&[
         "inspect",
         "--format",
@@ -615,7 +625,7 @@ fn a_build_honours_dockerignore() {
 }
 
 /// Tags the offline stand-ins under every image a compose file (and its Dockerfiles) uses.
-fn stand_ins(compose: &std::path::Path) {
+pub(crate) fn stand_ins(compose: &std::path::Path) {
     let shared = std::env::var("BRICKYARD_SHARED")
         .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../shared").into());
     ok(&Command::new("bash")
@@ -683,7 +693,7 @@ fn a_generated_node_project_boots_and_its_app_uses_its_services() {
 }
 
 /// A GET over a plain TCP socket (no HTTP client dependency for a test).
-fn http_get(port: u16, path: &str) -> String {
+pub(crate) fn http_get(port: u16, path: &str) -> String {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
     write!(s, "GET {path} HTTP/1.0\r\n\r\n").unwrap();

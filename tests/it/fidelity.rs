@@ -62,7 +62,7 @@ fn compose(dir: &Path, args: &[&str]) -> Output {
 }
 
 fn ours(dir: &Path, args: &[&str]) -> Output {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("brickyard"));
+    let mut cmd = Command::new(crate::support::bin());
     clean(cmd.env("CI", "true").args(args).current_dir(dir))
         .output()
         .unwrap()

@@ -3,6 +3,7 @@
 //! validator tests only when BRICKYARD_VALIDATORS=1 (CI installs the tools).
 
 mod docker;
+mod engine;
 mod fidelity;
 mod new;
 mod support;

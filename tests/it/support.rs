@@ -2,9 +2,18 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
+/// The brickyard binary under test (`BRICKYARD_TEST_BIN` runs the tests
+/// against another build, e.g. the last release, to see a test fail first).
+pub fn bin() -> std::path::PathBuf {
+    std::env::var_os("BRICKYARD_TEST_BIN")
+        .filter(|b| !b.is_empty())
+        .map(Into::into)
+        .unwrap_or_else(|| assert_cmd::cargo::cargo_bin("brickyard"))
+}
+
 /// The brickyard binary, as CI runs it: no terminal, CI=true.
 pub fn brickyard() -> Command {
-    let mut cmd = Command::cargo_bin("brickyard").expect("binary built");
+    let mut cmd = Command::new(bin());
     cmd.env("CI", "true").env_remove("BRICKYARD_CATALOG");
     cmd
 }
