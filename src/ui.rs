@@ -48,8 +48,18 @@ impl Ui {
     }
 
     /// Data for people and scripts, on stdout; printed even when quiet.
+    /// When the reader has gone (`brickyard config | head`), there is no
+    /// one left to tell: stop quietly, as `cat` or ripgrep do.
     pub fn data(&self, msg: impl AsRef<str>) {
-        println!("{}", msg.as_ref());
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        if let Err(e) = writeln!(out, "{}", msg.as_ref()).and_then(|()| out.flush()) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+            eprintln!("error: cannot write to stdout: {e}");
+            std::process::exit(1);
+        }
     }
 
     pub fn dim(&self, s: &str) -> String {

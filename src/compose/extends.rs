@@ -3,6 +3,7 @@
 //! override file. Chains are followed; a cycle is named service by service.
 
 use std::path::{Path as FsPath, PathBuf};
+use std::rc::Rc;
 
 use serde_yaml::{Mapping, Value};
 
@@ -11,27 +12,62 @@ use super::tree::Path;
 use super::{merge, paths};
 
 /// The services visited along one chain of `extends`, to name a cycle.
+/// Shared links, newest first: following a long chain copies nothing.
 #[derive(Debug, Clone, Default)]
 pub struct Tracker {
-    chain: Vec<(PathBuf, String)>,
+    last: Option<Rc<Link>>,
+}
+
+#[derive(Debug)]
+struct Link {
+    file: PathBuf,
+    service: String,
+    before: Option<Rc<Link>>,
 }
 
 impl Tracker {
+    fn contains(&self, file: &FsPath, service: &str) -> bool {
+        let mut link = self.last.as_deref();
+        while let Some(l) = link {
+            if l.file == file && l.service == service {
+                return true;
+            }
+            link = l.before.as_deref();
+        }
+        false
+    }
+
+    /// This chain and one more service, with no cycle check.
+    fn push(&self, file: &FsPath, service: &str) -> Tracker {
+        Tracker {
+            last: Some(Rc::new(Link {
+                file: file.to_path_buf(),
+                service: service.to_string(),
+                before: self.last.clone(),
+            })),
+        }
+    }
+
+    /// This chain and one more service, or the cycle that makes, named.
     fn add(&self, file: &FsPath, service: &str) -> Result<Tracker, String> {
-        let entry = (file.to_path_buf(), service.to_string());
-        if self.chain.contains(&entry) {
+        let mut chain = Vec::new();
+        let mut link = self.last.as_deref();
+        while let Some(l) = link {
+            chain.push((l.file.as_path(), l.service.as_str()));
+            link = l.before.as_deref();
+        }
+        chain.reverse();
+        if chain.contains(&(file, service)) {
             let mut lines = vec![
                 "Circular reference:".to_string(),
-                format!("  {} in {}", self.chain[0].1, self.chain[0].0.display()),
+                format!("  {} in {}", chain[0].1, chain[0].0.display()),
             ];
-            for (f, s) in self.chain[1..].iter().chain([&entry]) {
+            for (f, s) in chain[1..].iter().chain([&(file, service)]) {
                 lines.push(format!("  extends {s} in {}", f.display()));
             }
             return Err(lines.join("\n"));
         }
-        let mut chain = self.chain.clone();
-        chain.push(entry);
-        Ok(Tracker { chain })
+        Ok(self.push(file, service))
     }
 }
 
@@ -70,6 +106,7 @@ fn extend_one(
     resets: &[Path],
     notes: &mut Notes,
 ) -> Result<Value, String> {
+    resolve_parents_first(name, services, file, opts, tracker, notes)?;
     let Some(service) = services.get(name).cloned() else {
         return Ok(Value::Null);
     };
@@ -101,11 +138,20 @@ fn extend_one(
         }
     };
 
-    let (mut base_services, base_file, base_resets, base_opts) = match &other_file {
+    let base = match &other_file {
         Some(f) => {
-            let (services, path, resets, opts) =
+            let (mut base_services, base_file, base_resets, base_opts) =
                 base_from_file(name, &reference, file, f, opts, tracker, notes)?;
-            (services, path, resets, opts)
+            let tracker = tracker.add(&base_file, name)?;
+            extend_one(
+                &reference,
+                &mut base_services,
+                &base_file,
+                &base_opts,
+                &tracker,
+                &base_resets,
+                notes,
+            )?
         }
         None => {
             if !services.contains_key(reference.as_str()) {
@@ -114,30 +160,15 @@ fn extend_one(
                     file.display()
                 ));
             }
-            (
-                services.clone(),
-                file.to_path_buf(),
-                Vec::new(),
-                opts.clone(),
-            )
+            let tracker = tracker.add(file, name)?;
+            let base = extend_one(&reference, services, file, opts, &tracker, &[], notes)?;
+            // The parent in this file is now resolved too; keep that work.
+            if !base.is_null() {
+                services.insert(reference.clone().into(), base.clone());
+            }
+            base
         }
     };
-    let tracker = tracker.add(&base_file, name)?;
-    let base = extend_one(
-        &reference,
-        &mut base_services,
-        &base_file,
-        &base_opts,
-        &tracker,
-        &base_resets,
-        notes,
-    )?;
-    if other_file.is_none() {
-        // The parent in this file is now resolved too; keep that work.
-        if !base.is_null() {
-            services.insert(reference.clone().into(), base.clone());
-        }
-    }
     let Value::Mapping(mut source) = base else {
         return Ok(Value::Mapping(service));
     };
@@ -159,6 +190,56 @@ fn extend_one(
     let mut merged = merge::extend_service(source, service)?;
     merged.remove("extends");
     Ok(Value::Mapping(merged))
+}
+
+/// Resolves the chain of same-file parents of `name`, deepest first, so
+/// that resolving `name` itself recurses one step, not once per link: a
+/// chain thousands long must not overflow the stack.
+fn resolve_parents_first(
+    name: &str,
+    services: &mut Mapping,
+    file: &FsPath,
+    opts: &Options,
+    tracker: &Tracker,
+    notes: &mut Notes,
+) -> Result<(), String> {
+    let mut chain = Vec::new();
+    let mut seen_here = std::collections::HashSet::new();
+    let (mut current, mut t) = (name.to_string(), tracker.clone());
+    while let Some(parent) = unresolved_parent_here(services, &current) {
+        // A set for this file's links keeps a long chain linear; `add`
+        // names the cycle when there is one.
+        t = if seen_here.contains(&current) || tracker.contains(file, &current) {
+            t.add(file, &current)?
+        } else {
+            t.push(file, &current)
+        };
+        seen_here.insert(current.clone());
+        chain.push((parent.clone(), t.clone()));
+        current = parent;
+    }
+    for (parent, t) in chain.into_iter().rev() {
+        let resolved = extend_one(&parent, services, file, opts, &t, &[], notes)?;
+        if !resolved.is_null() {
+            services.insert(parent.into(), resolved);
+        }
+    }
+    Ok(())
+}
+
+/// The service in this file that `name` extends, when that one itself
+/// still extends another.
+fn unresolved_parent_here(services: &Mapping, name: &str) -> Option<String> {
+    let parent = match services.get(name)?.get("extends")? {
+        Value::String(s) => s.clone(),
+        Value::Mapping(m) if m.get("file").is_none() => m.get("service")?.as_str()?.to_string(),
+        _ => return None,
+    };
+    services
+        .get(parent.as_str())?
+        .get("extends")
+        .is_some()
+        .then_some(parent)
 }
 
 /// The services of the file an `extends.file` names, loaded as Compose

@@ -211,22 +211,42 @@ const USER_DEFINED: &[&str] = &[
     "configs",
 ];
 
-/// Takes the `x-*` keys out: the top-level ones are returned (Compose
-/// prints them), the others are extensions that say nothing to the engine.
-fn split_extensions(dict: &mut Mapping) -> BTreeMap<String, Value> {
-    fn strip(v: &mut Value, path: &Path) {
+/// The `x-*` keys taken out of a document before it is decoded.
+#[derive(Debug, Default)]
+struct Extensions {
+    /// Top-level ones, which Compose prints in JSON too.
+    top: BTreeMap<String, Value>,
+    /// The others, by the path of the mapping that held them: they say
+    /// nothing to the engine, but Compose's YAML prints them in place.
+    nested: Vec<(Vec<String>, String, Value)>,
+}
+
+/// Takes the `x-*` keys out (outside maps whose keys are names the user
+/// chose, like `services`), so that the typed model sees none.
+fn split_extensions(dict: &mut Mapping) -> Extensions {
+    fn strip(v: &mut Value, path: &Path, nested: &mut Vec<(Vec<String>, String, Value)>) {
         match v {
             Value::Mapping(m) => {
                 if !USER_DEFINED.iter().any(|p| path.matches(p)) {
-                    m.retain(|k, _| !k.as_str().is_some_and(|k| k.starts_with("x-")));
+                    m.retain(|k, v| match k.as_str() {
+                        Some(k) if k.starts_with("x-") => {
+                            // `x-#value` is a secret's value, kept by the
+                            // loader, never printed.
+                            if k != "x-#value" {
+                                nested.push((path.parts().to_vec(), k.to_string(), v.clone()));
+                            }
+                            false
+                        }
+                        _ => true,
+                    });
                 }
                 for (k, item) in m.iter_mut() {
-                    strip(item, &path.next(k.as_str().unwrap_or_default()));
+                    strip(item, &path.next(k.as_str().unwrap_or_default()), nested);
                 }
             }
             Value::Sequence(items) => {
                 for (i, item) in items.iter_mut().enumerate() {
-                    strip(item, &path.next(&i.to_string()));
+                    strip(item, &path.next(&i.to_string()), nested);
                 }
             }
             _ => {}
@@ -240,10 +260,15 @@ fn split_extensions(dict: &mut Mapping) -> BTreeMap<String, Value> {
         })
         .collect();
     dict.retain(|k, _| !k.as_str().is_some_and(|k| k.starts_with("x-")));
+    let mut nested = Vec::new();
     for (k, v) in dict.iter_mut() {
-        strip(v, &Path::root().next(k.as_str().unwrap_or_default()));
+        strip(
+            v,
+            &Path::root().next(k.as_str().unwrap_or_default()),
+            &mut nested,
+        );
     }
-    top
+    Extensions { top, nested }
 }
 
 /// The normalized document -> the typed project, with profiles applied,
@@ -259,7 +284,8 @@ pub fn model_to_project(
     project.name = opts.project_name.clone();
     project.working_dir = working_dir.to_path_buf();
     project.environment = opts.environment.clone();
-    project.extensions = extensions;
+    project.extensions = extensions.top;
+    project.nested_extensions = extensions.nested;
     apply_profiles(&mut project, &opts.profiles);
     if !opts.skip_consistency {
         super::consistency::check(&mut project)?;
@@ -318,8 +344,16 @@ mod tests {
             "x-top: 1\nservices:\n  x-svc:\n    image: a\n    x-inner: 2\n    depends_on: {x-dep: {condition: service_started}}\n",
         )
         .unwrap();
-        let top = split_extensions(&mut dict);
-        assert_eq!(top.keys().collect::<Vec<_>>(), ["x-top"]);
+        let found = split_extensions(&mut dict);
+        assert_eq!(found.top.keys().collect::<Vec<_>>(), ["x-top"]);
+        assert_eq!(
+            found.nested,
+            [(
+                vec!["services".to_string(), "x-svc".to_string()],
+                "x-inner".to_string(),
+                Value::from(2)
+            )]
+        );
         let svc = &dict["services"]["x-svc"];
         assert!(svc.get("x-inner").is_none());
         assert!(svc["depends_on"].get("x-dep").is_some());

@@ -17,6 +17,7 @@ pub mod dotenv;
 pub mod envfiles;
 pub mod extends;
 pub mod gofmt;
+pub mod goyaml;
 pub mod graph;
 pub mod include;
 pub mod interpolate;
@@ -317,13 +318,9 @@ fn project_name(
     }
     let mut from_files = String::new();
     for f in files {
-        for doc in serde_yaml::Deserializer::from_str(f.content.as_deref().unwrap_or_default()) {
-            use serde::Deserialize;
-            // After an error the iterator repeats it forever: stop there (the
-            // loader reports the error itself).
-            let Ok(value) = serde_yaml::Value::deserialize(doc) else {
-                break;
-            };
+        // The loader reports a parse error itself: here, read what parsed.
+        let (docs, _) = yaml::raw_documents(f.content.as_deref().unwrap_or_default());
+        for value in docs {
             if let serde_yaml::Value::Mapping(m) = value
                 && let Some(serde_yaml::Value::String(n)) = m.get("name")
                 && !n.is_empty()
@@ -476,21 +473,41 @@ impl Project {
 
     /// The canonical form as YAML: Compose's order of sections, then `x-*`.
     pub fn to_yaml(&self) -> String {
-        let json = self.to_compose_json();
-        let mut ordered = serde_json::Map::new();
-        for key in [
-            "name", "services", "networks", "volumes", "secrets", "configs",
-        ] {
-            if let Some(v) = json.get(key) {
-                ordered.insert(key.to_string(), v.clone());
+        use goyaml::Node;
+        let printed = Project {
+            secrets: model::printable(&self.secrets, |_| true),
+            configs: model::printable(&self.configs, |c| !c.environment.is_empty()),
+            ..self.clone()
+        };
+        let mut root = goyaml::to_node(&printed);
+        // Extensions go after a struct's fields, sorted, as go-yaml writes
+        // an inlined map.
+        let mut by_path: BTreeMap<&[String], Vec<(&String, &serde_yaml::Value)>> = BTreeMap::new();
+        for (path, key, value) in &self.nested_extensions {
+            by_path.entry(path).or_default().push((key, value));
+        }
+        let top: Vec<_> = self.extensions.iter().collect();
+        for (path, mut found) in by_path
+            .into_iter()
+            .map(|(p, f)| (p.to_vec(), f))
+            .chain([(Vec::new(), top)])
+        {
+            let target = path
+                .iter()
+                .try_fold(&mut root, |node, part| node.child_mut(part));
+            // Only a struct has a place for them: in a map (labels...) an
+            // `x-` key is an entry like any other.
+            if let Some(Node::Struct(fields)) = target {
+                found.sort_by(|a, b| goyaml::key_order(a.0, b.0));
+                fields.extend(
+                    found
+                        .into_iter()
+                        .map(|(k, v)| (k.clone(), goyaml::to_node(v))),
+                );
             }
         }
-        if let Some(obj) = json.as_object() {
-            for (k, v) in obj.iter().filter(|(k, _)| k.starts_with("x-")) {
-                ordered.insert(k.clone(), v.clone());
-            }
-        }
-        serde_yaml::to_string(&serde_json::Value::Object(ordered)).expect("JSON is YAML")
+        omit_zero_structs(&mut root);
+        goyaml::emit(&root)
     }
 
     /// `docker compose config --format json`, byte for byte.
@@ -518,6 +535,27 @@ impl Project {
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect()
+    }
+}
+
+/// go-yaml's `omitempty` leaves out a struct whose fields (extensions
+/// included) are all zero, which Go's JSON never does. These are the model's
+/// struct-valued fields that are not pointers.
+fn omit_zero_structs(node: &mut goyaml::Node) {
+    use goyaml::Node;
+    const VALUE_STRUCTS: &[&str] = &["resources", "placement", "ipam", "exec"];
+    match node {
+        Node::Struct(fields) => {
+            fields.retain(|(k, v)| {
+                !(VALUE_STRUCTS.contains(&k.as_str())
+                    && matches!(v, Node::Struct(_))
+                    && v.is_zero())
+            });
+            fields.iter_mut().for_each(|(_, v)| omit_zero_structs(v));
+        }
+        Node::Map(pairs) => pairs.iter_mut().for_each(|(_, v)| omit_zero_structs(v)),
+        Node::Seq(items) => items.iter_mut().for_each(omit_zero_structs),
+        _ => {}
     }
 }
 

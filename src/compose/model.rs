@@ -5,7 +5,8 @@
 //! - and the engine boots exactly the model that `config` shows.
 //!
 //! Serialization follows Go's `encoding/json`: `omitempty` skips zero values
-//! (but never a struct), maps come out sorted. Deserialization reads the
+//! (but never a struct), maps come out sorted. For YAML (`goyaml`) a few
+//! fields follow go-yaml instead, as Compose's `MarshalYAML` methods do. Deserialization reads the
 //! loader's normalized document the way compose-go's decode hooks do
 //! (`decode.rs`), and names any key it does not know.
 
@@ -15,10 +16,15 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_yaml::Value;
 
 use super::decode as de;
-use super::gofmt;
+use super::{gofmt, goyaml};
 
 fn is_zero<T: Default + PartialEq>(v: &T) -> bool {
     *v == T::default()
+}
+
+/// A nil command is left out of YAML (`null` in JSON); an empty one stays.
+fn nil_in_yaml(v: &Option<Vec<String>>) -> bool {
+    v.is_none() && goyaml::marshalling()
 }
 
 fn is_false(b: &bool) -> bool {
@@ -138,6 +144,10 @@ pub struct Project {
     /// Top-level `x-*` keys, printed beside the rest.
     #[serde(skip)]
     pub extensions: BTreeMap<String, Value>,
+    /// The other `x-*` keys, by the path of the mapping that held them:
+    /// only Compose's YAML prints them.
+    #[serde(skip)]
+    pub nested_extensions: Vec<(Vec<String>, String, Value)>,
     #[serde(skip)]
     pub compose_files: Vec<std::path::PathBuf>,
     /// What interpolation saw: the environment over `.env`.
@@ -218,7 +228,10 @@ pub struct Service {
     #[serde(skip_serializing_if = "is_zero", deserialize_with = "de::int")]
     pub cpu_shares: i64,
     /// Never omitted: `null` (the image's) and `[]` (none) differ.
-    #[serde(deserialize_with = "de::shell_command")]
+    #[serde(
+        skip_serializing_if = "nil_in_yaml",
+        deserialize_with = "de::shell_command"
+    )]
     pub command: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Vec::is_empty", deserialize_with = "de::list")]
     pub configs: Vec<FileReference>,
@@ -268,7 +281,10 @@ pub struct Service {
         deserialize_with = "de::string"
     )]
     pub domainname: String,
-    #[serde(deserialize_with = "de::shell_command")]
+    #[serde(
+        skip_serializing_if = "nil_in_yaml",
+        deserialize_with = "de::shell_command"
+    )]
     pub entrypoint: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provider: Option<Provider>,
@@ -657,6 +673,8 @@ impl Serialize for SshKey {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         if self.path.is_empty() {
             s.serialize_str(&self.id)
+        } else if goyaml::marshalling() {
+            s.serialize_str(&format!("{}: {}", self.id, self.path))
         } else {
             s.serialize_str(&format!("{}={}", self.id, self.path))
         }
@@ -702,7 +720,10 @@ pub struct Trigger {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 #[serde(default, deny_unknown_fields)]
 pub struct ServiceHook {
-    #[serde(deserialize_with = "de::shell_command")]
+    #[serde(
+        skip_serializing_if = "nil_in_yaml",
+        deserialize_with = "de::shell_command"
+    )]
     pub command: Option<Vec<String>>,
     #[serde(
         skip_serializing_if = "String::is_empty",
@@ -740,35 +761,54 @@ pub struct BlkioConfig {
     pub device_write_iops: Vec<ThrottleDevice>,
 }
 
-/// Go declares these fields without JSON names, so they print capitalized.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+/// Go declares these fields without JSON names, so JSON prints them
+/// capitalized; go-yaml lowercases untagged names.
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
 #[serde(default, deny_unknown_fields)]
 pub struct WeightDevice {
-    #[serde(
-        rename(serialize = "Path", deserialize = "path"),
-        deserialize_with = "de::string"
-    )]
+    #[serde(deserialize_with = "de::string")]
     pub path: String,
-    #[serde(
-        rename(serialize = "Weight", deserialize = "weight"),
-        deserialize_with = "de::int_u16"
-    )]
+    #[serde(deserialize_with = "de::int_u16")]
     pub weight: u16,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+impl Serialize for WeightDevice {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let [path, weight] = if goyaml::marshalling() {
+            ["path", "weight"]
+        } else {
+            ["Path", "Weight"]
+        };
+        let mut m = s.serialize_struct("WeightDevice", 2)?;
+        m.serialize_field(path, &self.path)?;
+        m.serialize_field(weight, &self.weight)?;
+        m.end()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
 #[serde(default, deny_unknown_fields)]
 pub struct ThrottleDevice {
-    #[serde(
-        rename(serialize = "Path", deserialize = "path"),
-        deserialize_with = "de::string"
-    )]
+    #[serde(deserialize_with = "de::string")]
     pub path: String,
-    #[serde(
-        rename(serialize = "Rate", deserialize = "rate"),
-        deserialize_with = "de::unit_bytes"
-    )]
+    #[serde(deserialize_with = "de::unit_bytes")]
     pub rate: UnitBytes,
+}
+
+impl Serialize for ThrottleDevice {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let [path, rate] = if goyaml::marshalling() {
+            ["path", "rate"]
+        } else {
+            ["Path", "Rate"]
+        };
+        let mut m = s.serialize_struct("ThrottleDevice", 2)?;
+        m.serialize_field(path, &self.path)?;
+        m.serialize_field(rate, &self.rate)?;
+        m.end()
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
@@ -1226,16 +1266,19 @@ pub struct Ulimit {
 
 impl Serialize for Ulimit {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
+        use serde::ser::SerializeStruct;
         if self.single != 0 {
             return s.serialize_i64(self.single);
         }
-        let mut m = s.serialize_map(None)?;
-        if self.soft != 0 {
-            m.serialize_entry("soft", &self.soft)?;
-        }
-        if self.hard != 0 {
-            m.serialize_entry("hard", &self.hard)?;
+        // YAML prints both limits, zero or not; JSON leaves zeros out.
+        let yaml = goyaml::marshalling();
+        let mut m = s.serialize_struct("Ulimit", 2)?;
+        for (name, value) in [("soft", self.soft), ("hard", self.hard)] {
+            if value != 0 || yaml {
+                m.serialize_field(name, &value)?;
+            } else {
+                m.skip_field(name)?;
+            }
         }
         m.end()
     }
@@ -1472,6 +1515,12 @@ impl Serialize for EnvFile {
             return s.serialize_str(&self.path);
         }
         let mut m = s.serialize_map(None)?;
+        if goyaml::marshalling() {
+            // Compose's MarshalYAML: a map of these two, whatever the format.
+            m.serialize_entry("path", &self.path)?;
+            m.serialize_entry("required", &self.required)?;
+            return m.end();
+        }
         if !self.path.is_empty() {
             m.serialize_entry("path", &self.path)?;
         }
@@ -1582,35 +1631,13 @@ impl Project {
             top.insert("volumes".into(), as_json(&self.volumes));
         }
         if !self.secrets.is_empty() {
-            // A secret's value is never printed.
-            let shown: BTreeMap<&String, FileObject> = self
-                .secrets
-                .iter()
-                .map(|(k, s)| {
-                    (
-                        k,
-                        FileObject {
-                            content: String::new(),
-                            ..s.clone()
-                        },
-                    )
-                })
-                .collect();
-            top.insert("secrets".into(), as_json(&shown));
+            top.insert(
+                "secrets".into(),
+                as_json(&printable(&self.secrets, |_| true)),
+            );
         }
         if !self.configs.is_empty() {
-            // Content taken from the environment is not printed either.
-            let shown: BTreeMap<&String, FileObject> = self
-                .configs
-                .iter()
-                .map(|(k, c)| {
-                    let mut c = c.clone();
-                    if !c.environment.is_empty() {
-                        c.content.clear();
-                    }
-                    (k, c)
-                })
-                .collect();
+            let shown = printable(&self.configs, |c| !c.environment.is_empty());
             top.insert("configs".into(), as_json(&shown));
         }
         for (k, v) in &self.extensions {
@@ -1618,6 +1645,24 @@ impl Project {
         }
         serde_json::Value::Object(top.into_iter().collect())
     }
+}
+
+/// Secrets or configs as Compose prints them: a secret's value never, nor a
+/// config's content when it came from the environment (`hide` says which).
+pub fn printable(
+    objects: &BTreeMap<String, FileObject>,
+    hide: impl Fn(&FileObject) -> bool,
+) -> BTreeMap<String, FileObject> {
+    objects
+        .iter()
+        .map(|(k, o)| {
+            let mut o = o.clone();
+            if hide(&o) {
+                o.content.clear();
+            }
+            (k.clone(), o)
+        })
+        .collect()
 }
 
 /// An extension's value as Go prints a decoded YAML value: mappings sorted.

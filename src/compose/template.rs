@@ -21,7 +21,15 @@ pub enum TemplateError {
     Invalid { template: String },
     #[error("required variable {variable} is missing a value{}", if reason.is_empty() { String::new() } else { format!(": {reason}") })]
     MissingRequired { variable: String, reason: String },
+    #[error("interpolation nested (or chained on one line) more than {MAX_DEPTH} levels deep")]
+    TooDeep,
 }
+
+/// Deepest `${A:-${B:-...}}` followed. Compose has no limit, but its work
+/// (and ours) grows with the square of the depth (20,000 levels take it
+/// minutes) and each level is a few frames of our stack. No file a person
+/// writes comes near this.
+pub const MAX_DEPTH: usize = 1000;
 
 /// Where values come from, and where the names of unset variables go
 /// (Compose warns about each and substitutes an empty string).
@@ -31,7 +39,14 @@ pub struct Vars<'a> {
 }
 
 pub fn substitute(template: &str, vars: &mut Vars) -> Result<String, TemplateError> {
-    substitute_inner(template, vars).map_err(|e| match e {
+    substitute_at(template, vars, 0)
+}
+
+fn substitute_at(template: &str, vars: &mut Vars, depth: usize) -> Result<String, TemplateError> {
+    if depth > MAX_DEPTH {
+        return Err(TemplateError::TooDeep);
+    }
+    substitute_inner(template, vars, depth).map_err(|e| match e {
         TemplateError::Invalid { template: t } if t.is_empty() => TemplateError::Invalid {
             template: template.to_string(),
         },
@@ -75,7 +90,11 @@ fn invalid() -> TemplateError {
     }
 }
 
-fn substitute_inner(template: &str, vars: &mut Vars) -> Result<String, TemplateError> {
+fn substitute_inner(
+    template: &str,
+    vars: &mut Vars,
+    depth: usize,
+) -> Result<String, TemplateError> {
     let bytes = template.as_bytes();
     let mut out = String::with_capacity(template.len());
     let mut first_error: Option<TemplateError> = None;
@@ -97,7 +116,7 @@ fn substitute_inner(template: &str, vars: &mut Vars) -> Result<String, TemplateE
                 let name = &template[i + 1..end];
                 Ok(lookup_or_warn(name, vars))
             }
-            Match::Braced(end) => replace_braced(&template[i..end], vars),
+            Match::Braced(end) => replace_braced(&template[i..end], vars, depth),
             Match::Invalid => Err(invalid()),
         };
         match replacement {
@@ -244,7 +263,7 @@ fn operator_for(matched: &str) -> Option<Op> {
 }
 
 /// One `${...}` match (possibly with trailing text up to the last `}` on the line).
-fn replace_braced(matched: &str, vars: &mut Vars) -> Result<String, TemplateError> {
+fn replace_braced(matched: &str, vars: &mut Vars, depth: usize) -> Result<String, TemplateError> {
     let op = operator_for(matched);
     let (head, rest) = match first_closing_brace(matched.as_bytes()) {
         Some(i) => (&matched[..=i], &matched[i + 1..]),
@@ -255,15 +274,22 @@ fn replace_braced(matched: &str, vars: &mut Vars) -> Result<String, TemplateErro
     if let Some(op) = op
         && let Some((name, arg)) = expr.split_once(op.sep())
     {
-        let value = apply(op, name, arg, vars)?;
-        let tail = substitute(rest, vars)?;
+        let value = apply(op, name, arg, vars, depth)?;
+        // The rest of the line is read by recursion too: it counts.
+        let tail = substitute_at(rest, vars, depth + 1)?;
         return Ok(value + &tail);
     }
     Ok(lookup_or_warn(expr, vars))
 }
 
-fn apply(op: Op, name: &str, arg: &str, vars: &mut Vars) -> Result<String, TemplateError> {
-    let arg = substitute(arg, vars)?;
+fn apply(
+    op: Op,
+    name: &str,
+    arg: &str,
+    vars: &mut Vars,
+    depth: usize,
+) -> Result<String, TemplateError> {
+    let arg = substitute_at(arg, vars, depth + 1)?;
     let value = (vars.lookup)(name);
     let set = value.is_some();
     let non_empty = value.as_deref().is_some_and(|v| !v.is_empty());
@@ -305,6 +331,21 @@ mod tests {
 
     fn ok(t: &str) -> String {
         sub(t).unwrap_or_else(|e| panic!("{t}: {e}"))
+    }
+
+    #[test]
+    fn runaway_nesting_is_an_error_not_a_crash() {
+        // On a stack like the CLI's, whatever a debug build's frames weigh.
+        std::thread::Builder::new()
+            .stack_size(256 << 20)
+            .spawn(|| {
+                let nest = |n| format!("{}x{}", "${X:-".repeat(n), "}".repeat(n));
+                assert_eq!(sub(&nest(MAX_DEPTH + 1)), Err(TemplateError::TooDeep));
+                assert_eq!(sub(&nest(MAX_DEPTH)), Ok("x".to_string()));
+            })
+            .unwrap()
+            .join()
+            .unwrap();
     }
 
     #[test]

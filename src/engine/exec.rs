@@ -28,6 +28,25 @@ pub async fn run(
     cmd: &[String],
     limit: Duration,
 ) -> Result<(i64, String), String> {
+    run_as(engine, container, cmd, &As::default(), limit).await
+}
+
+/// Who and where a command runs as (a service hook's `user`, ...).
+#[derive(Debug, Default, Clone)]
+pub struct As {
+    pub user: Option<String>,
+    pub privileged: bool,
+    pub working_dir: Option<String>,
+    pub env: Vec<String>,
+}
+
+pub async fn run_as(
+    engine: &Engine,
+    container: &str,
+    cmd: &[String],
+    who: &As,
+    limit: Duration,
+) -> Result<(i64, String), String> {
     let work = async {
         let exec = engine
             .docker
@@ -37,6 +56,10 @@ pub async fn run(
                     cmd: Some(cmd.to_vec()),
                     attach_stdout: Some(true),
                     attach_stderr: Some(true),
+                    user: who.user.clone(),
+                    privileged: who.privileged.then_some(true),
+                    working_dir: who.working_dir.clone(),
+                    env: (!who.env.is_empty()).then(|| who.env.clone()),
                     ..Default::default()
                 },
             )

@@ -122,6 +122,9 @@ pub async fn up(
     })
     .await?;
     preflight_names(project)?;
+    for w in super::unsupported::warnings(project, engine.api) {
+        reporter.event(Event::Warning(w));
+    }
     let before = observe::observe(engine, project).await?;
     preflight_ports(engine, project, &before.containers).await?;
 
@@ -181,7 +184,7 @@ pub async fn up(
             .map(|a| match a {
                 Action::Create { .. } => "created",
                 Action::Recreate { .. } => "recreated",
-                Action::Start(_) => "started",
+                Action::Start(_) | Action::Restart(_) => "started",
                 _ => "unchanged",
             })
             .min_by_key(|a| {
@@ -564,6 +567,8 @@ struct Made {
     temp_name: Option<String>,
     replaces: Option<ObservedContainer>,
     needs_start: bool,
+    /// Running now, to be stopped before its dependency is replaced.
+    restart: bool,
     was_running: bool,
     files: Vec<InjectedFile>,
 }
@@ -584,13 +589,14 @@ async fn create_all(
             let mut list = Vec::new();
             for action in &sp.actions {
                 match action {
-                    Action::Keep(c) | Action::Start(c) => list.push(Made {
+                    Action::Keep(c) | Action::Start(c) | Action::Restart(c) => list.push(Made {
                         id: c.id.clone(),
                         name: c.name.clone(),
                         temp_name: None,
                         replaces: None,
-                        needs_start: matches!(action, Action::Start(_)),
-                        was_running: c.running(),
+                        needs_start: !matches!(action, Action::Keep(_)),
+                        restart: matches!(action, Action::Restart(_)),
+                        was_running: c.running() && !matches!(action, Action::Restart(_)),
                         files: Vec::new(),
                     }),
                     Action::Remove(_) => {}
@@ -647,6 +653,7 @@ async fn create_all(
                             temp_name: temp,
                             replaces: old,
                             needs_start: true,
+                            restart: false,
                             was_running: false,
                             files: spec.files,
                         });
@@ -782,19 +789,52 @@ async fn create_one(
     Ok(response.id)
 }
 
-/// Stops and removes what is replaced, and gives successors their names.
+/// Stops what is restarted with a dependency, stops and removes what is
+/// replaced (running its `pre_stop` hooks first), and gives successors their
+/// names.
 async fn swap_replaced(
     engine: &Engine,
-    _project: &Project,
+    project: &Project,
     plan: &Plan,
     made: &Containers,
-    _reporter: &dyn Reporter,
+    reporter: &dyn Reporter,
 ) -> Result<(), UpError> {
+    for sp in &plan.services {
+        for m in made.by_service.get(&sp.service).into_iter().flatten() {
+            if m.restart {
+                hooks(
+                    engine,
+                    &project.services[&sp.service],
+                    &m.id,
+                    Hook::PreStop,
+                    reporter,
+                )
+                .await;
+                let old = ObservedContainer {
+                    id: m.id.clone(),
+                    name: m.name.clone(),
+                    state: "running".into(),
+                    ..Default::default()
+                };
+                stack::stop(engine, std::slice::from_ref(&old)).await?;
+            }
+        }
+    }
     for sp in &plan.services {
         for m in made.by_service.get(&sp.service).into_iter().flatten() {
             let (Some(old), Some(temp)) = (&m.replaces, &m.temp_name) else {
                 continue;
             };
+            if old.running() {
+                hooks(
+                    engine,
+                    &project.services[&sp.service],
+                    &old.id,
+                    Hook::PreStop,
+                    reporter,
+                )
+                .await;
+            }
             stack::remove(engine, std::slice::from_ref(old)).await?;
             engine
                 .docker
@@ -970,6 +1010,12 @@ impl ServiceRun<'_> {
                     )
                 })?;
         }
+        for m in self.containers.iter().filter(|m| m.needs_start) {
+            let svc = &self.project.services[&self.plan.service];
+            if let Err(why) = run_post_start(self.engine, svc, &m.id).await {
+                return Err(self.fail(&m.name, why));
+            }
+        }
         let _ = self.tx.send(State::Started);
         let mut how = "started";
         for m in &self.containers {
@@ -1124,6 +1170,72 @@ impl ServiceRun<'_> {
         ));
         self.fail(&m.name, message)
     }
+}
+
+#[derive(Clone, Copy)]
+enum Hook {
+    PreStop,
+}
+
+/// A service's `post_start` hooks, in order, in the container it just
+/// started; one that fails fails the service, as in Compose.
+async fn run_post_start(engine: &Engine, svc: &Service, id: &str) -> Result<(), String> {
+    for hook in &svc.post_start {
+        let (code, out) = run_hook(engine, hook, id).await?;
+        if code != 0 {
+            return Err(format!(
+                "service {}'s post_start hook {:?} exited with code {code}: {}",
+                svc.name,
+                hook.command.clone().unwrap_or_default().join(" "),
+                out.trim()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `pre_stop` hooks before a container is stopped; a failure is reported
+/// and the stop goes on (the container is going away either way).
+async fn hooks(engine: &Engine, svc: &Service, id: &str, which: Hook, reporter: &dyn Reporter) {
+    let list = match which {
+        Hook::PreStop => &svc.pre_stop,
+    };
+    for hook in list {
+        match run_hook(engine, hook, id).await {
+            Ok((0, _)) => {}
+            Ok((code, out)) => reporter.event(Event::Warning(format!(
+                "service {}'s pre_stop hook exited with code {code}: {}",
+                svc.name,
+                out.trim()
+            ))),
+            Err(e) => reporter.event(Event::Warning(format!(
+                "service {}'s pre_stop hook could not run: {e}",
+                svc.name
+            ))),
+        }
+    }
+}
+
+async fn run_hook(
+    engine: &Engine,
+    hook: &crate::compose::model::ServiceHook,
+    id: &str,
+) -> Result<(i64, String), String> {
+    let who = exec::As {
+        user: (!hook.user.is_empty()).then(|| hook.user.clone()),
+        privileged: hook.privileged,
+        working_dir: (!hook.working_dir.is_empty()).then(|| hook.working_dir.clone()),
+        env: hook
+            .environment
+            .iter()
+            .map(|(k, v)| match v {
+                Some(v) => format!("{k}={v}"),
+                None => k.clone(),
+            })
+            .collect(),
+    };
+    let cmd = hook.command.clone().unwrap_or_default();
+    exec::run_as(engine, id, &cmd, &who, Duration::from_secs(60)).await
 }
 
 fn first_line(s: &str) -> String {

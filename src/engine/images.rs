@@ -179,22 +179,6 @@ async fn build_one(
         })
     };
     say("sending the build context".into());
-    for (key, set) in [
-        ("build.secrets", !build.secrets.is_empty()),
-        ("build.ssh", !build.ssh.is_empty()),
-        (
-            "build.additional_contexts",
-            !build.additional_contexts.is_empty(),
-        ),
-        ("build.cache_to", !build.cache_to.is_empty()),
-        ("build.entitlements", !build.entitlements.is_empty()),
-    ] {
-        if set {
-            reporter.event(Event::Warning(format!(
-                "service {name}: `{key}` needs BuildKit's session features, which brickyard does not provide; building without it"
-            )));
-        }
-    }
     let context = std::path::PathBuf::from(&build.context);
     if build.context.contains("://") || build.context.starts_with("git@") {
         return Err(fail(format!(

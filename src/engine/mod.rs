@@ -16,6 +16,7 @@ pub mod lock;
 pub mod observe;
 pub mod reconcile;
 pub mod stack;
+pub mod unsupported;
 pub mod verify;
 pub mod wait;
 

@@ -75,6 +75,9 @@ pub enum Action {
     },
     /// Beyond the service's scale.
     Remove(ObservedContainer),
+    /// Up to date, but a dependency it asks to be restarted with
+    /// (`depends_on.<x>.restart: true`) is recreated: stopped, then started.
+    Restart(ObservedContainer),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -435,6 +438,23 @@ pub fn reconcile(
             needs: needs(project, svc, &mut plan.warnings),
         });
     }
+    // `depends_on.<x>.restart: true`: when x is (re)created, a running
+    // dependent is restarted after it, as Compose does.
+    for i in 0..plan.services.len() {
+        let name = plan.services[i].service.clone();
+        let svc = &project.services[&name];
+        let restart_for = svc
+            .depends_on
+            .iter()
+            .any(|(dep, cfg)| cfg.restart && replaced.contains(dep));
+        if restart_for {
+            for a in plan.services[i].actions.iter_mut() {
+                if let Action::Keep(c) = a {
+                    *a = Action::Restart(c.clone());
+                }
+            }
+        }
+    }
     // What each service must reach: what its dependents need, and with
     // `wait`, ready.
     for i in 0..plan.services.len() {
@@ -574,6 +594,7 @@ mod tests {
                 Action::Create { number } => format!("create {number}"),
                 Action::Recreate { old, reason } => format!("recreate {} ({reason})", old.number),
                 Action::Remove(c) => format!("remove {}", c.number),
+                Action::Restart(c) => format!("restart {}", c.number),
             })
             .collect()
     }
@@ -777,6 +798,21 @@ mod tests {
         );
         let err = reconcile(&p, &observed, &images(&p), &Options::default()).unwrap_err();
         assert!(err.contains("has incorrect label"), "{err}");
+    }
+
+    #[test]
+    fn dependents_that_ask_are_restarted_with_their_dependency() {
+        let yaml = "services:\n  db:\n    image: pg:1\n  app:\n    image: app:1\n    depends_on: {db: {condition: service_started, restart: true}}\n  other:\n    image: o:1\n    depends_on: [db]\n";
+        let p = project(yaml);
+        let observed = up_to_date(&p);
+        let edited = project(&yaml.replace("pg:1", "pg:2"));
+        let plan = reconcile(&edited, &observed, &images(&edited), &Options::default()).unwrap();
+        assert_eq!(
+            kinds(&plan, "db"),
+            ["recreate 1 (its configuration changed)"]
+        );
+        assert_eq!(kinds(&plan, "app"), ["restart 1"]);
+        assert_eq!(kinds(&plan, "other"), ["keep 1"]);
     }
 
     #[test]

@@ -16,27 +16,34 @@ use serde::Serialize;
 use super::observe::{ObservedContainer, from_summary};
 use super::{Engine, EngineError, LABEL_PROJECT, LABEL_SERVICE, api, exec, label, wait};
 
-/// Stops (SIGTERM, then SIGKILL after the grace period) and removes
-/// containers, all at once. A container already gone is not an error.
-pub async fn remove(engine: &Engine, containers: &[ObservedContainer]) -> Result<(), EngineError> {
-    let jobs = containers.iter().map(|c| async move {
-        if c.running() {
-            let stop = engine
+/// Stops running containers, all at once: SIGTERM (or the service's
+/// `stop_signal`), then SIGKILL after the container's own grace period
+/// (`stop_grace_period`, else Docker's 10 s).
+pub async fn stop(engine: &Engine, containers: &[ObservedContainer]) -> Result<(), EngineError> {
+    let jobs = containers
+        .iter()
+        .filter(|c| c.running())
+        .map(|c| async move {
+            match engine
                 .docker
-                .stop_container(
-                    &c.id,
-                    Some(StopContainerOptions {
-                        t: Some(10),
-                        ..Default::default()
-                    }),
-                )
-                .await;
-            if let Err(e) = stop
-                && !gone(&e)
+                .stop_container(&c.id, None::<StopContainerOptions>)
+                .await
             {
-                return Err(api(format!("cannot stop container {}", c.name))(e));
+                Err(e) if !gone(&e) => Err(api(format!("cannot stop container {}", c.name))(e)),
+                _ => Ok(()),
             }
-        }
+        });
+    for r in futures_util::future::join_all(jobs).await {
+        r?;
+    }
+    Ok(())
+}
+
+/// Stops and removes containers, all at once. A container already gone is
+/// not an error.
+pub async fn remove(engine: &Engine, containers: &[ObservedContainer]) -> Result<(), EngineError> {
+    stop(engine, containers).await?;
+    let jobs = containers.iter().map(|c| async move {
         match engine
             .docker
             .remove_container(

@@ -819,3 +819,38 @@ fn ctrl_c_lists_every_running_service() {
     );
     assert!(screen.contains("interrupted"), "{screen}");
 }
+
+#[test]
+#[cfg_attr(
+    not(docker_tests),
+    ignore = "Docker tier: set BRICKYARD_DOCKER_TESTS=1 (.ci/run does)"
+)]
+fn hooks_run_and_dependents_that_ask_restart_with_their_dependency() {
+    docker_tier();
+    let yaml = |version: &str| {
+        format!(
+            "services:\n  db:\n    image: {IMAGE}\n    command: [sleep, \"3600\"]\n    environment: {{V: \"{version}\"}}\n  app:\n    image: {IMAGE}\n    command: [sleep, \"3600\"]\n    depends_on: {{db: {{condition: service_started, restart: true}}}}\n    post_start:\n      - command: [sh, -c, \"echo started >> /tmp/hook.log\"]\n  other:\n    image: {IMAGE}\n    command: [sleep, \"3600\"]\n    depends_on: [db]\n"
+        )
+    };
+    let stack = Stack::new("by-hooks", &yaml("1"));
+    ok(&stack.up());
+    let app = stack.container_id("app");
+    let other = stack.container_id("other");
+    let started = |c: &str| stdout(&docker(&["inspect", "--format", "{{.State.StartedAt}}", c]));
+    let (app_before, other_before) = (started("by-hooks-app-1"), started("by-hooks-other-1"));
+    assert_eq!(
+        stdout(&docker(&["exec", "by-hooks-app-1", "cat", "/tmp/hook.log"])),
+        "started"
+    );
+    stack.write("compose.yaml", &yaml("2"));
+    ok(&stack.up());
+    // The same app container, started again after db; `other` untouched.
+    assert_eq!(stack.container_id("app"), app);
+    assert_ne!(started("by-hooks-app-1"), app_before);
+    assert_eq!(stack.container_id("other"), other);
+    assert_eq!(started("by-hooks-other-1"), other_before);
+    assert_eq!(
+        stdout(&docker(&["exec", "by-hooks-app-1", "cat", "/tmp/hook.log"])),
+        "started\nstarted"
+    );
+}

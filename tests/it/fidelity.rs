@@ -1,7 +1,7 @@
 //! Compose fidelity, measured: every project in `tests/fixtures/compose/`
 //! is read by `docker compose config` and by `brickyard config`, and the
-//! two must agree: the same JSON, byte for byte (or both refuse the file),
-//! and the same config hash per service. Where they may not agree, the
+//! two must agree: the same JSON and the same YAML, byte for byte (or both
+//! refuse the file), and the same config hash per service. Where they may not agree, the
 //! difference is one of the README's documented normalizations, listed here
 //! with the fixture that shows it.
 //!
@@ -162,10 +162,26 @@ fn brickyard_reads_every_compose_file_as_docker_compose_does() {
             ));
             continue;
         }
+        let (ya, yb) = (compose(dir, &["config"]), ours(dir, &["config"]));
+        if ya.stdout != yb.stdout {
+            let (ya, yb) = (
+                String::from_utf8_lossy(&ya.stdout).into_owned(),
+                String::from_utf8_lossy(&yb.stdout).into_owned(),
+            );
+            let first_diff = ya
+                .lines()
+                .zip(yb.lines())
+                .enumerate()
+                .find(|(_, (x, y))| x != y)
+                .map(|(i, (x, y))| format!("line {}: compose `{x}` / brickyard `{y}`", i + 1))
+                .unwrap_or_else(|| "one YAML ends before the other".into());
+            problems.push(format!("{name}: YAML differs: {first_diff}"));
+            continue;
+        }
         identical += 1;
     }
     eprintln!(
-        "compose fidelity: {} files; {identical} identical (config and hashes), {both_refuse} refused by both, {documented} documented normalizations, {} problems",
+        "compose fidelity: {} files; {identical} identical (JSON, YAML and hashes), {both_refuse} refused by both, {documented} documented normalizations, {} problems",
         fixtures.len(),
         problems.len()
     );

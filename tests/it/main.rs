@@ -5,6 +5,7 @@
 mod docker;
 mod engine;
 mod fidelity;
+mod hostile;
 mod new;
 mod support;
 mod validators;

@@ -1,0 +1,225 @@
+//! Files no one should write, and some people will: whatever they hold,
+//! `brickyard config` answers (a result or an error), never panics, never
+//! overflows its stack, and takes no more than a few seconds.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support::bin;
+
+/// Runs `brickyard config` on `files` in a fresh directory, within `limit`.
+fn config(files: &[(&str, String)], limit: Duration) -> (Option<i32>, String, Duration) {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        let p = dir.path().join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    let started = Instant::now();
+    let mut child = Command::new(bin())
+        .args(["config", "--format", "json"])
+        .current_dir(dir.path())
+        .env("CI", "true")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut err = String::new();
+            use std::io::Read;
+            child
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut err)
+                .unwrap();
+            return (status.code(), err, started.elapsed());
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            return (None, "timed out".into(), started.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn answers(name: &str, files: &[(&str, String)]) {
+    let (code, err, took) = config(files, Duration::from_secs(10));
+    assert!(code.is_some(), "{name}: no answer in {took:?}");
+    assert!(
+        matches!(code, Some(0) | Some(1)),
+        "{name}: exit {code:?} (a crash?):\n{err}"
+    );
+    assert!(!err.contains("panicked"), "{name}: {err}");
+    assert!(took < Duration::from_secs(5), "{name}: took {took:?}");
+}
+
+#[test]
+fn no_compose_file_makes_brickyard_panic_overflow_or_hang() {
+    let deep_list = format!("services: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+    let deep_map = {
+        let mut s = String::from("services:\n  a:\n    image: x\n    labels:\n");
+        for i in 0..5_000 {
+            s.push_str(&" ".repeat(6 + i * 2));
+            s.push_str("k:\n");
+        }
+        s
+    };
+    let laughs = {
+        let mut s = String::from("x-0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+        for i in 1..12 {
+            s.push_str(&format!(
+                "x-{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n",
+                p = i - 1
+            ));
+        }
+        s.push_str("services:\n  a:\n    image: x\n");
+        s
+    };
+    let many = {
+        let mut s = String::from("services:\n");
+        for i in 0..3_000 {
+            s.push_str(&format!(
+                "  s{i}:\n    image: x:1\n    ports: [\"{}:80\"]\n    depends_on: [{}]\n",
+                10_000 + i,
+                if i == 0 {
+                    "s1".to_string()
+                } else {
+                    format!("s{}", i - 1)
+                }
+            ));
+        }
+        s
+    };
+    let long_chain = {
+        let mut s = String::from("services:\n  s0:\n    image: x:1\n");
+        for i in 1..2_000 {
+            s.push_str(&format!("  s{i}:\n    extends: s{}\n", i - 1));
+        }
+        s
+    };
+    // Written parent-last, so each service's chain runs to the end of the file.
+    let long_chain_backwards = {
+        let mut s = String::from("services:\n");
+        for i in 0..1_999 {
+            s.push_str(&format!("  s{i}:\n    extends: s{}\n", i + 1));
+        }
+        s.push_str("  s1999:\n    image: x:1\n");
+        s
+    };
+    let wide_deps = {
+        let mut s = String::from("services:\n");
+        for i in 0..400 {
+            let deps: Vec<String> = (i + 1..(i + 20).min(400))
+                .map(|d| format!("s{d}"))
+                .collect();
+            s.push_str(&format!(
+                "  s{i}:\n    image: x:1\n    depends_on: [{}]\n",
+                deps.join(", ")
+            ));
+        }
+        s
+    };
+    let cases: Vec<(&str, Vec<(&str, String)>)> = vec![
+        ("deeply nested lists", vec![("compose.yaml", deep_list)]),
+        ("deeply nested mappings", vec![("compose.yaml", deep_map)]),
+        ("alias explosion", vec![("compose.yaml", laughs)]),
+        (
+            "3000 services in a dependency cycle",
+            vec![("compose.yaml", many)],
+        ),
+        ("2000 chained extends", vec![("compose.yaml", long_chain)]),
+        (
+            "2000 chained extends, written backwards",
+            vec![("compose.yaml", long_chain_backwards)],
+        ),
+        ("a wide dependency graph", vec![("compose.yaml", wide_deps)]),
+        (
+            "an include cycle",
+            vec![
+                (
+                    "compose.yaml",
+                    "include: [b.yaml]\nservices: {a: {image: x}}\n".into(),
+                ),
+                (
+                    "b.yaml",
+                    "include: [compose.yaml]\nservices: {b: {image: x}}\n".into(),
+                ),
+            ],
+        ),
+        (
+            "an extends cycle across files",
+            vec![
+                (
+                    "compose.yaml",
+                    "services:\n  a:\n    extends: {file: b.yaml, service: b}\n".into(),
+                ),
+                (
+                    "b.yaml",
+                    "services:\n  b:\n    extends: {file: compose.yaml, service: a}\n".into(),
+                ),
+            ],
+        ),
+        (
+            "binary junk",
+            vec![(
+                "compose.yaml",
+                "\u{0}\u{1}\u{fffd}services\u{7f}".repeat(1000),
+            )],
+        ),
+        (
+            "invalid YAML in a flow",
+            vec![("compose.yaml", "services: {a: [b=${C}]}\n".into())],
+        ),
+        (
+            "a huge interpolation",
+            vec![(
+                "compose.yaml",
+                format!(
+                    "services:\n  a:\n    image: \"{}\"\n",
+                    "${X:-${X:-".repeat(2_000) + &"}".repeat(4_000)
+                ),
+            )],
+        ),
+        (
+            "a runaway default",
+            vec![(
+                "compose.yaml",
+                format!(
+                    "services:\n  a:\n    image: x\n    environment:\n      A: \"{}\"\n",
+                    "$$".repeat(200_000)
+                ),
+            )],
+        ),
+    ];
+    for (name, files) in cases {
+        answers(name, &files);
+    }
+}
+
+/// `brickyard config | head -1`: the reader leaves before brickyard writes.
+/// That is the end of the conversation, not a crash.
+#[test]
+fn a_reader_that_leaves_early_is_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut compose = String::from("services:\n");
+    for i in 0..2_000 {
+        compose.push_str(&format!("  s{i}:\n    image: x:1\n"));
+    }
+    std::fs::write(dir.path().join("compose.yaml"), compose).unwrap();
+    let mut child = Command::new(bin())
+        .arg("config")
+        .current_dir(dir.path())
+        .env("CI", "true")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(err.trim().is_empty(), "nothing to say to no one: {err}");
+    assert_eq!(out.status.code(), Some(0), "{err}");
+}
