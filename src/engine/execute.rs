@@ -122,7 +122,7 @@ pub async fn up(
     })
     .await?;
     preflight_names(project)?;
-    for w in super::unsupported::warnings(project, engine.api) {
+    for w in super::unsupported::warnings(project, engine.api, engine.buildkit) {
         reporter.event(Event::Warning(w));
     }
     let before = observe::observe(engine, project).await?;

@@ -5,7 +5,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
-use bollard::query_parameters::{BuildImageOptions, CreateImageOptions, TagImageOptions};
+use bollard::models::BuildInfoAux;
+use bollard::query_parameters::{
+    BuildImageOptions, BuilderVersion, CreateImageOptions, TagImageOptions,
+};
 use futures_util::{Stream, StreamExt};
 
 use super::events::{Event, ImageStatus, Reporter};
@@ -204,74 +207,120 @@ async fn build_one(
     let mut labels: HashMap<String, String> = build.labels.clone().into_iter().collect();
     labels.insert(LABEL_PROJECT.to_string(), project.name.clone());
     labels.insert(LABEL_SERVICE.to_string(), name.to_string());
-    let options = BuildImageOptions {
-        dockerfile,
-        t: Some(image.to_string()),
-        rm: true,
-        forcerm: true,
-        nocache: build.no_cache,
-        pull: build.pull.then(|| "1".into()),
-        buildargs: Some(
-            build
-                .args
-                .iter()
-                .filter_map(|(k, v)| v.clone().map(|v| (k.clone(), v)))
-                .collect(),
-        ),
-        target: build.target.clone(),
-        labels: Some(labels),
-        networkmode: (!build.network.is_empty()).then(|| build.network.clone()),
-        extrahosts: (!build.extra_hosts.0.is_empty()).then(|| {
-            build
-                .extra_hosts
-                .0
-                .iter()
-                .flat_map(|(h, ips)| ips.iter().map(move |ip| format!("{h}:{ip}")))
-                .collect::<Vec<_>>()
-                .join(",")
-        }),
-        shmsize: (build.shm_size.0 != 0)
-            .then(|| i32::try_from(build.shm_size.0).unwrap_or(i32::MAX)),
-        cachefrom: (!build.cache_from.is_empty()).then(|| build.cache_from.clone()),
-        platform: build
-            .platforms
-            .first()
-            .cloned()
-            .or_else(|| (!svc.platform.is_empty()).then(|| svc.platform.clone()))
-            .unwrap_or_default(),
-        ..Default::default()
-    };
-    let mut stream = Box::pin(engine.docker.build_image(
-        options,
-        None,
-        Some(bollard::body_full(tar.into())),
-    ));
-    let mut log: Vec<String> = Vec::new();
-    let mut id = None;
+    let platform = build
+        .platforms
+        .first()
+        .cloned()
+        .or_else(|| (!svc.platform.is_empty()).then(|| svc.platform.clone()));
     let what = format!("building {image} for service {name}");
-    while let Some(item) = next_or_stall(&mut stream, stall, &what).await? {
-        match item {
-            Ok(info) => {
-                if let Some(err) = info.error_detail.and_then(|d| d.message) {
-                    return Err(fail(format!("{}\n{}", strip_ansi(&err), tail(&log, 15))));
-                }
-                if let Some(text) = info.stream.or(info.status) {
-                    for l in strip_ansi(&text).lines().filter(|l| !l.trim().is_empty()) {
-                        say(l.to_string());
-                        log.push(l.to_string());
+    let mut id = None;
+    if engine.buildkit && (!build.secrets.is_empty() || !build.ssh.is_empty()) {
+        // Secrets and SSH need the Solve call; it streams no steps.
+        say("building with BuildKit (build secrets or SSH: no step log until it ends)".into());
+        let mut held = Vec::new();
+        let secrets = super::buildkit::secrets(project, build, &mut held).map_err(&fail)?;
+        let solve = super::buildkit::solve(
+            &engine.docker,
+            image,
+            super::buildkit::SolveRequest {
+                build,
+                dockerfile: &dockerfile,
+                labels: &labels,
+                secrets,
+                platform: platform.as_deref(),
+            },
+            tar,
+        );
+        tokio::time::timeout(stall, solve)
+            .await
+            .map_err(|_| {
+                EngineError::Api(format!(
+                    "{what} did not finish in {} s; stopped (raise the limit with --timeout)",
+                    stall.as_secs()
+                ))
+            })?
+            .map_err(|e| fail(strip_ansi(&e)))?;
+    } else {
+        let options = BuildImageOptions {
+            dockerfile,
+            t: Some(image.to_string()),
+            rm: true,
+            forcerm: true,
+            nocache: build.no_cache,
+            pull: build.pull.then(|| "1".into()),
+            buildargs: Some(
+                build
+                    .args
+                    .iter()
+                    .filter_map(|(k, v)| v.clone().map(|v| (k.clone(), v)))
+                    .collect(),
+            ),
+            target: build.target.clone(),
+            labels: Some(labels),
+            networkmode: (!build.network.is_empty()).then(|| build.network.clone()),
+            extrahosts: (!build.extra_hosts.0.is_empty()).then(|| {
+                build
+                    .extra_hosts
+                    .0
+                    .iter()
+                    .flat_map(|(h, ips)| ips.iter().map(move |ip| format!("{h}:{ip}")))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            }),
+            shmsize: (build.shm_size.0 != 0)
+                .then(|| i32::try_from(build.shm_size.0).unwrap_or(i32::MAX)),
+            cachefrom: (!build.cache_from.is_empty()).then(|| build.cache_from.clone()),
+            platform: platform.unwrap_or_default(),
+            version: if engine.buildkit {
+                BuilderVersion::BuilderBuildKit
+            } else {
+                BuilderVersion::BuilderV1
+            },
+            session: engine.buildkit.then(super::buildkit::session_id),
+            ..Default::default()
+        };
+        let mut stream = Box::pin(engine.docker.build_image(
+            options,
+            None,
+            Some(bollard::body_full(tar.into())),
+        ));
+        let mut log: Vec<String> = Vec::new();
+        let mut progress = super::buildkit::Progress::default();
+        while let Some(item) = next_or_stall(&mut stream, stall, &what).await? {
+            match item {
+                Ok(info) => {
+                    if let Some(err) = info.error_detail.and_then(|d| d.message) {
+                        return Err(fail(format!("{}\n{}", strip_ansi(&err), tail(&log, 15))));
+                    }
+                    let mut lines: Vec<String> = Vec::new();
+                    if let Some(text) = info.stream.or(info.status) {
+                        lines.extend(
+                            strip_ansi(&text)
+                                .lines()
+                                .filter(|l| !l.trim().is_empty())
+                                .map(String::from),
+                        );
+                    }
+                    match info.aux {
+                        Some(BuildInfoAux::BuildKit(status)) => {
+                            lines.extend(progress.lines(&status))
+                        }
+                        Some(BuildInfoAux::Default(image_id)) => id = image_id.id.or(id),
+                        None => {}
+                    }
+                    for l in lines {
+                        say(l.clone());
+                        log.push(l);
                     }
                 }
-                if let Some(aux) = info.aux.and_then(|a| a.id) {
-                    id = Some(aux);
+                Err(e) if is_connection_error(&e) => return Err(api(&what)(e)),
+                Err(e) => {
+                    return Err(fail(format!(
+                        "{}\n{}",
+                        strip_ansi(&describe(&e)),
+                        tail(&log, 15)
+                    )));
                 }
-            }
-            Err(e) if is_connection_error(&e) => return Err(api(&what)(e)),
-            Err(e) => {
-                return Err(fail(format!(
-                    "{}\n{}",
-                    strip_ansi(&describe(&e)),
-                    tail(&log, 15)
-                )));
             }
         }
     }

@@ -6,6 +6,7 @@
 //! Resources are named and labelled as Docker Compose does, so
 //! `docker compose` and `brickyard` see, keep and manage the same stack.
 
+pub mod buildkit;
 pub mod context;
 pub mod create;
 pub mod events;
@@ -136,6 +137,8 @@ pub struct Engine {
     pub api: ApiVersion,
     /// Podman's Docker-compatible API (it differs in a few places).
     pub podman: bool,
+    /// Builds go through BuildKit (else the legacy builder).
+    pub buildkit: bool,
 }
 
 /// Where to connect: DOCKER_HOST, else the Docker socket, else a Podman socket.
@@ -188,11 +191,14 @@ impl Engine {
             .iter()
             .flatten()
             .any(|c| c.name.to_ascii_lowercase().contains("podman"));
+        let api = ApiVersion::parse(&negotiated);
+        let os = version.os.as_deref().unwrap_or("linux");
         Ok(Engine {
             docker,
             host,
-            api: ApiVersion::parse(&negotiated),
+            api,
             podman,
+            buildkit: buildkit::available(podman, os, api),
         })
     }
 

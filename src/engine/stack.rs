@@ -216,7 +216,8 @@ fn scheme(schemes: &Schemes, service: &str, port: u16) -> String {
         .unwrap_or_else(|| fallback_scheme(port).into())
 }
 
-/// What usually answers on a container port.
+/// What usually answers on a container port, for ports the catalog does not
+/// describe (a service the person added): the well-known ones only.
 pub fn fallback_scheme(container_port: u16) -> &'static str {
     match container_port {
         5432 => "postgres",
@@ -224,7 +225,7 @@ pub fn fallback_scheme(container_port: u16) -> &'static str {
         6379 => "redis",
         5672 => "amqp",
         11211 => "memcached",
-        25 | 587 | 1025 | 2525 => "smtp",
+        25 | 465 | 587 => "smtp",
         22 | 2222 => "ssh",
         _ => "http",
     }

@@ -6,17 +6,18 @@ use super::ApiVersion;
 use crate::compose::{Project, Service};
 
 /// One line per key not acted on: `service web: deploy.placement is ...`.
-pub fn warnings(project: &Project, api: ApiVersion) -> Vec<String> {
+/// `buildkit`: whether builds go through BuildKit on this engine.
+pub fn warnings(project: &Project, api: ApiVersion, buildkit: bool) -> Vec<String> {
     let mut out = Vec::new();
     for (name, s) in &project.services {
-        for (key, why) in service(s, api) {
+        for (key, why) in service(s, api, buildkit) {
             out.push(format!("service {name}: `{key}` {why}"));
         }
     }
     out
 }
 
-fn service(s: &Service, api: ApiVersion) -> Vec<(&'static str, &'static str)> {
+fn service(s: &Service, api: ApiVersion, buildkit: bool) -> Vec<(&'static str, &'static str)> {
     const SWARM: &str = "is a Swarm setting; brickyard (like docker compose up) does not act on it";
     let mut w = Vec::new();
     if s.develop.is_some() {
@@ -136,9 +137,22 @@ fn service(s: &Service, api: ApiVersion) -> Vec<(&'static str, &'static str)> {
         }
     }
     if let Some(b) = &s.build {
+        const LEGACY: &str = "needs BuildKit, and this engine builds with the legacy builder (Podman, or DOCKER_BUILDKIT=0); built without it";
         for (key, set) in [
             ("build.secrets", !b.secrets.is_empty()),
             ("build.ssh", !b.ssh.is_empty()),
+        ] {
+            if set && !buildkit {
+                w.push((key, LEGACY));
+            }
+        }
+        if b.ssh.iter().any(|k| !k.path.is_empty()) && buildkit {
+            w.push((
+                "build.ssh",
+                "forwards the SSH agent (SSH_AUTH_SOCK); keys named by path are not loaded",
+            ));
+        }
+        for (key, set) in [
             (
                 "build.additional_contexts",
                 !b.additional_contexts.is_empty(),
@@ -152,7 +166,10 @@ fn service(s: &Service, api: ApiVersion) -> Vec<(&'static str, &'static str)> {
             ("build.sbom", !b.sbom.is_empty()),
         ] {
             if set {
-                w.push((key, "needs BuildKit session features that brickyard does not provide; built without it"));
+                w.push((
+                    key,
+                    "is not passed to the builder by brickyard; built without it",
+                ));
             }
         }
     }
@@ -181,7 +198,7 @@ mod tests {
         })
         .unwrap()
         .project;
-        let w = warnings(&p, ApiVersion(1, 41)).join("\n");
+        let w = warnings(&p, ApiVersion(1, 41), true).join("\n");
         for key in [
             "deploy.placement",
             "deploy.update_config",
@@ -192,7 +209,7 @@ mod tests {
         }
         assert!(!w.contains("service plain"), "{w}");
         assert!(
-            !warnings(&p, ApiVersion(1, 47))
+            !warnings(&p, ApiVersion(1, 47), true)
                 .join("\n")
                 .contains("mac_address")
         );

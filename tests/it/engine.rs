@@ -854,3 +854,132 @@ fn hooks_run_and_dependents_that_ask_restart_with_their_dependency() {
         "started\nstarted"
     );
 }
+
+#[test]
+#[cfg_attr(
+    not(docker_tests),
+    ignore = "Docker tier: set BRICKYARD_DOCKER_TESTS=1 (.ci/run does)"
+)]
+fn builds_go_through_buildkit_with_cache_mounts_stages_and_secrets() {
+    docker_tier();
+    let compose = |bust: u32| {
+        format!(
+            "services:\n  app:\n    build:\n      context: .\n      args: {{BUST: \"{bust}\"}}\n      secrets: [token]\n    command: [sleep, \"3600\"]\nsecrets:\n  token:\n    environment: BY_BUILDKIT_TOKEN\n"
+        )
+    };
+    let stack = Stack::new("by-buildkit", &compose(1));
+    // Only in .env: the secret's value reaches the build all the same.
+    stack.write(".env", "BY_BUILDKIT_TOKEN=from-dotenv\n");
+    stack.write(
+        "Dockerfile",
+        &format!(
+            "FROM {IMAGE} AS counted\nARG BUST\nRUN --mount=type=cache,target=/by-buildkit-cache sh -c 'echo $BUST >> /by-buildkit-cache/runs; wc -l < /by-buildkit-cache/runs > /runs'\nFROM {IMAGE} AS other\nRUN echo other > /other\nFROM {IMAGE}\nCOPY --from=counted /runs /runs\nCOPY --from=other /other /other\nRUN --mount=type=secret,id=token,required=true cp /run/secrets/token /token\n"
+        ),
+    );
+    let read = |path: &str| stdout(&docker(&["exec", "by-buildkit-app-1", "cat", path]));
+    ok(&stack.up());
+    assert_eq!(read("/token"), "from-dotenv");
+    assert_eq!(read("/other"), "other");
+    let first: u32 = read("/runs").parse().unwrap();
+    // A new argument reruns the step: the cache mount still holds the
+    // first run's line.
+    stack.write("compose.yaml", &compose(2));
+    ok(&stack.run(&["up", "--build", "--timeout", "120"]));
+    let second: u32 = read("/runs").parse().unwrap();
+    assert_eq!(second, first + 1);
+}
+
+#[test]
+#[cfg_attr(
+    not(docker_tests),
+    ignore = "Docker tier: set BRICKYARD_DOCKER_TESTS=1 (.ci/run does)"
+)]
+fn docker_buildkit_0_builds_with_the_legacy_builder() {
+    docker_tier();
+    let stack = Stack::new(
+        "by-legacy-build",
+        "services:\n  app:\n    build: .\n    command: [sleep, \"3600\"]\n",
+    );
+    stack.write(
+        "Dockerfile",
+        &format!("FROM {IMAGE}\nRUN echo legacy > /built\n"),
+    );
+    let legacy = |args: &[&str]| {
+        brickyard()
+            .env("DOCKER_BUILDKIT", "0")
+            .arg("-C")
+            .arg(&stack.root)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    ok(&legacy(&["up", "--timeout", "120"]));
+    assert_eq!(
+        stdout(&docker(&["exec", "by-legacy-build-app-1", "cat", "/built"])),
+        "legacy"
+    );
+    // What only BuildKit reads fails there, and says so.
+    stack.write(
+        "Dockerfile",
+        &format!("FROM {IMAGE}\nRUN --mount=type=cache,target=/c echo x\n"),
+    );
+    let out = legacy(&["up", "--build", "--timeout", "120"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("requires BuildKit"), "{err}");
+}
+
+#[test]
+#[cfg_attr(
+    not(docker_tests),
+    ignore = "Docker tier: set BRICKYARD_DOCKER_TESTS=1 (.ci/run does)"
+)]
+fn urls_take_their_scheme_from_the_catalog() {
+    docker_tier();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("by-schemes");
+    ok(&brickyard()
+        .arg("new")
+        .arg(&root)
+        .args(["--yes", "--services", "mailpit"])
+        .output()
+        .unwrap());
+    // The person swaps the images for something of their own; the service
+    // is still the catalog's mailpit, whose 1025 is SMTP.
+    let (web, smtp) = (free_port(), free_port());
+    std::fs::write(
+        root.join("compose.yaml"),
+        format!(
+            "services:\n  mailpit:\n    image: {IMAGE}\n    command: [sleep, \"3600\"]\n    ports: [\"127.0.0.1:{web}:8025\", \"127.0.0.1:{smtp}:1025\"]\n"
+        ),
+    )
+    .unwrap();
+    let cleanup = || {
+        brickyard()
+            .arg("-C")
+            .arg(&root)
+            .arg("down")
+            .output()
+            .unwrap();
+    };
+    let up = brickyard()
+        .arg("-C")
+        .arg(&root)
+        .args(["up", "--timeout", "60"])
+        .output()
+        .unwrap();
+    let ps = brickyard().arg("-C").arg(&root).arg("ps").output().unwrap();
+    cleanup();
+    for out in [&up, &ps] {
+        ok(out);
+        let table = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            table.contains(&format!("smtp://127.0.0.1:{smtp}")),
+            "{table}"
+        );
+        assert!(
+            table.contains(&format!("http://127.0.0.1:{web}")),
+            "{table}"
+        );
+    }
+}
