@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 
 use bollard::models::{NetworkConnectRequest, NetworkCreateRequest, VolumeCreateRequest};
 use bollard::query_parameters::{
-    CreateContainerOptions, ListContainersOptions, LogsOptions, RemoveContainerOptions,
-    RenameContainerOptions, StartContainerOptions, UploadToContainerOptions,
+    CreateContainerOptions, LogsOptions, RemoveContainerOptions, RenameContainerOptions,
+    StartContainerOptions, UploadToContainerOptions,
 };
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
@@ -389,13 +389,10 @@ pub fn port_is_free(ip: &str, port: u16, protocol: &str) -> bool {
 }
 
 async fn container_on_port(engine: &Engine, port: u16) -> Option<String> {
-    let running = engine
-        .docker
-        .list_containers(Some(ListContainersOptions::default()))
-        .await
-        .ok()?;
-    running
+    let containers = engine.list(HashMap::new()).await.ok()?;
+    containers
         .iter()
+        .filter(|c| c.state.as_ref().is_some_and(|s| s.to_string() == "running"))
         .find(|c| {
             c.ports
                 .iter()
@@ -725,7 +722,7 @@ fn links(project: &Project, svc: &Service, number: u32, made: &Containers) -> Ve
 /// The replaced container's anonymous volumes, by mount point, so their data
 /// carries over (Compose does the same).
 async fn inherited_volumes(engine: &Engine, old: &ObservedContainer) -> BTreeMap<String, String> {
-    let Ok(info) = engine.docker.inspect_container(&old.id, None).await else {
+    let Ok(info) = engine.inspect(&old.id).await else {
         return BTreeMap::new();
     };
     let named: BTreeSet<String> = BTreeSet::new();
@@ -1073,20 +1070,15 @@ impl ServiceRun<'_> {
         let mut last_probe: Option<Instant> = None;
         let mut running_since: Option<Instant> = None;
         loop {
-            let info = self
-                .engine
-                .docker
-                .inspect_container(&m.id, None)
-                .await
-                .map_err(|e| -> UpError {
-                    if is_connection_error(&e) {
-                        return api("cannot inspect a container")(e).into();
-                    }
-                    self.fail(
-                        &m.name,
-                        format!("cannot inspect {}: {}", m.name, describe(&e)),
-                    )
-                })?;
+            let info = self.engine.inspect(&m.id).await.map_err(|e| -> UpError {
+                if is_connection_error(&e) {
+                    return api("cannot inspect a container")(e).into();
+                }
+                self.fail(
+                    &m.name,
+                    format!("cannot inspect {}: {}", m.name, describe(&e)),
+                )
+            })?;
             let snap = Snapshot::from_inspect(&info);
             if snap.status == "running" {
                 running_since.get_or_insert_with(Instant::now);

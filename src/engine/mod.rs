@@ -7,6 +7,7 @@
 //! `docker compose` and `brickyard` see, keep and manage the same stack.
 
 pub mod buildkit;
+pub mod compat;
 pub mod context;
 pub mod create;
 pub mod events;
@@ -202,6 +203,41 @@ impl Engine {
         })
     }
 
+    /// `inspect_container`, also on Podman (see `compat`).
+    pub async fn inspect(
+        &self,
+        id: &str,
+    ) -> Result<bollard::models::ContainerInspectResponse, bollard::errors::Error> {
+        match self.docker.inspect_container(id, None).await {
+            Err(e) if compat::is_unknown_state(&e) => {
+                compat::inspect(&self.host, self.api, id).await
+            }
+            other => other,
+        }
+    }
+
+    /// Containers matching `filters` (all of them with none), running or
+    /// not, also on Podman (see `compat`).
+    pub async fn list(
+        &self,
+        filters: HashMap<String, Vec<String>>,
+    ) -> Result<Vec<ContainerSummary>, bollard::errors::Error> {
+        let result = self
+            .docker
+            .list_containers(Some(ListContainersOptions {
+                all: true,
+                filters: Some(filters.clone()),
+                ..Default::default()
+            }))
+            .await;
+        match result {
+            Err(e) if compat::is_unknown_state(&e) => {
+                compat::list(&self.host, self.api, &filters).await
+            }
+            other => other,
+        }
+    }
+
     /// Every container of the project, running or not, by its labels.
     pub async fn project_containers(
         &self,
@@ -211,16 +247,9 @@ impl Engine {
             "label".to_string(),
             vec![format!("{LABEL_PROJECT}={project}")],
         )]);
-        self.docker
-            .list_containers(Some(ListContainersOptions {
-                all: true,
-                filters: Some(filters),
-                ..Default::default()
-            }))
-            .await
-            .map_err(api(format!(
-                "cannot list the containers of project {project}"
-            )))
+        self.list(filters).await.map_err(api(format!(
+            "cannot list the containers of project {project}"
+        )))
     }
 }
 

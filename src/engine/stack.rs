@@ -303,7 +303,7 @@ pub async fn ps(
 
 /// Runs a starting container's healthcheck once: `healthy` if it passes.
 async fn probe_now(engine: &Engine, id: &str) -> Option<String> {
-    let info = engine.docker.inspect_container(id, None).await.ok()?;
+    let info = engine.inspect(id).await.ok()?;
     let snap = wait::Snapshot::from_inspect(&info);
     let cmd = exec::healthcheck_command(snap.test.as_deref()?)?;
     match exec::run(engine, id, &cmd, Duration::from_secs(5)).await {

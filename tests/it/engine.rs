@@ -862,9 +862,15 @@ fn hooks_run_and_dependents_that_ask_restart_with_their_dependency() {
 )]
 fn builds_go_through_buildkit_with_cache_mounts_stages_and_secrets() {
     docker_tier();
+    // Values no earlier run used: a daemon that kept the layers of a
+    // previous run would otherwise answer from its cache.
+    let run = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
     let compose = |bust: u32| {
         format!(
-            "services:\n  app:\n    build:\n      context: .\n      args: {{BUST: \"{bust}\"}}\n      secrets: [token]\n    command: [sleep, \"3600\"]\nsecrets:\n  token:\n    environment: BY_BUILDKIT_TOKEN\n"
+            "services:\n  app:\n    build:\n      context: .\n      args: {{BUST: \"{run}-{bust}\"}}\n      secrets: [token]\n    command: [sleep, \"3600\"]\nsecrets:\n  token:\n    environment: BY_BUILDKIT_TOKEN\n"
         )
     };
     let stack = Stack::new("by-buildkit", &compose(1));
