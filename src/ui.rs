@@ -412,7 +412,7 @@ impl Reporter for Progress {
                         format!("waiting for {dependency} ({condition})")
                     }
                     ServiceStatus::Creating => "creating".into(),
-                    ServiceStatus::Recreating => "recreating (its configuration changed)".into(),
+                    ServiceStatus::Recreating(why) => format!("recreating ({why})"),
                     ServiceStatus::Starting => "starting".into(),
                     ServiceStatus::Started => "started".into(),
                     ServiceStatus::Unchanged => "unchanged".into(),

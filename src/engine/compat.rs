@@ -1,8 +1,13 @@
-//! Where Podman's Docker-compatible API answers differently from Docker's
-//! and bollard's types refuse the answer: a container that has exited is
-//! `stopped` in Podman's `State` (Docker says `exited`), which bollard's
-//! state enums do not accept. Those calls are made again here, read as
-//! plain JSON, the state named as Docker names it, then typed as usual.
+//! Where Podman's Docker-compatible API answers differently from Docker's.
+//!
+//! - A container that has exited is `stopped` in Podman's `State` (Docker
+//!   says `exited`), which bollard's state enums do not accept. Those calls
+//!   are made again here, read as plain JSON, the state named as Docker
+//!   names it, then typed as usual.
+//! - Podman runs healthchecks from systemd timers; without systemd (most
+//!   containers and CI machines) they never run and a container stays
+//!   `starting` for ever. `run_healthcheck` asks Podman to run one now
+//!   (its libpod API), which counts towards `retries` as a timer's would.
 
 use bollard::models::{ContainerInspectResponse, ContainerSummary};
 use serde_json::Value;
@@ -41,6 +46,17 @@ pub async fn list(
         items.iter_mut().for_each(|c| docker_state(c, "State"));
     }
     typed(v)
+}
+
+/// Runs a container's healthcheck once, as its timer would, so Podman
+/// records the result (health status, failing streak, log).
+pub async fn run_healthcheck(host: &str, id: &str) -> Result<(), bollard::errors::Error> {
+    get(
+        host,
+        &format!("/v4.0.0/libpod/containers/{}/healthcheck", encode(id)),
+    )
+    .await
+    .map(drop)
 }
 
 fn docker_state(obj: &mut Value, key: &str) {

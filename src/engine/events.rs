@@ -78,8 +78,8 @@ pub enum ServiceStatus {
         condition: String,
     },
     Creating,
-    /// Being replaced because its configuration (or image) changed.
-    Recreating,
+    /// Being replaced, and why ("its configuration changed", ...).
+    Recreating(String),
     Starting,
     Started,
     /// Running and unchanged: nothing was done.

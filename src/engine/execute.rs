@@ -388,6 +388,18 @@ pub fn port_is_free(ip: &str, port: u16, protocol: &str) -> bool {
     })
 }
 
+/// A container's healthcheck interval (30 s unless set, as in Docker).
+fn health_interval(info: &bollard::models::ContainerInspectResponse) -> Duration {
+    info.config
+        .as_ref()
+        .and_then(|c| c.healthcheck.as_ref())
+        .and_then(|h| h.interval)
+        .filter(|&ns| ns > 0)
+        .map_or(Duration::from_secs(30), |ns| {
+            Duration::from_nanos(ns as u64)
+        })
+}
+
 async fn container_on_port(engine: &Engine, port: u16) -> Option<String> {
     let containers = engine.list(HashMap::new()).await.ok()?;
     containers
@@ -602,19 +614,17 @@ async fn create_all(
                         old: ObservedContainer { number, .. },
                         ..
                     } => {
-                        let old = match action {
-                            Action::Recreate { old, .. } => Some(old.clone()),
-                            _ => None,
+                        let (old, status) = match action {
+                            Action::Recreate { old, reason } => {
+                                (Some(old.clone()), ServiceStatus::Recreating(reason.clone()))
+                            }
+                            _ => (None, ServiceStatus::Creating),
                         };
                         let name = create::container_name(&project.name, svc, *number);
                         reporter.event(Event::Service {
                             service: sp.service.clone(),
                             container: name.clone(),
-                            status: if old.is_some() {
-                                ServiceStatus::Recreating
-                            } else {
-                                ServiceStatus::Creating
-                            },
+                            status,
                         });
                         let inherited = match &old {
                             Some(o) => inherited_volumes(engine, o).await,
@@ -1069,6 +1079,7 @@ impl ServiceRun<'_> {
         let mut delay = Duration::from_millis(50);
         let mut last_probe: Option<Instant> = None;
         let mut running_since: Option<Instant> = None;
+        let mut engine_check: Option<Instant> = None;
         loop {
             let info = self.engine.inspect(&m.id).await.map_err(|e| -> UpError {
                 if is_connection_error(&e) {
@@ -1084,6 +1095,17 @@ impl ServiceRun<'_> {
                 running_since.get_or_insert_with(Instant::now);
             }
             let running_for = running_since.map_or(Duration::ZERO, |t| t.elapsed());
+            // Podman without systemd never runs the check itself: run it at
+            // its interval, so `retries` and `unhealthy` mean what they do
+            // on Docker.
+            if self.engine.podman && snap.health.as_deref() == Some("starting") {
+                let every = health_interval(&info);
+                let since = engine_check.or(running_since).unwrap_or_else(Instant::now);
+                if since.elapsed() >= every {
+                    engine_check = Some(Instant::now());
+                    let _ = compat::run_healthcheck(&self.engine.host, &m.id).await;
+                }
+            }
             match wait::assess(&snap, self.plan.wait, running_for, m.was_running) {
                 Verdict::Ready(how) => {
                     let _ = self.tx.send(State::Ready(how));

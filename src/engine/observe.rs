@@ -99,7 +99,7 @@ pub fn from_summary(c: &ContainerSummary) -> ObservedContainer {
 
 /// Reads the project's containers, and the networks and volumes it names.
 pub async fn observe(engine: &Engine, project: &Project) -> Result<Observed, EngineError> {
-    let containers = engine
+    let mut containers: Vec<ObservedContainer> = engine
         .project_containers(&project.name)
         .await?
         .iter()
@@ -123,6 +123,14 @@ pub async fn observe(engine: &Engine, project: &Project) -> Result<Observed, Eng
             Ok(_) => {}
             Err(e) if is_not_found(&e) => {}
             Err(e) => return Err(api(format!("cannot inspect network {}", net.name))(e)),
+        }
+    }
+    // Podman's container list names a network where Docker gives its id.
+    for c in &mut containers {
+        for id in &mut c.network_ids {
+            if let Some(n) = networks.get(id.as_str()) {
+                *id = n.id.clone();
+            }
         }
     }
     let mut volumes = BTreeMap::new();

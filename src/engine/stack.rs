@@ -43,27 +43,51 @@ pub async fn stop(engine: &Engine, containers: &[ObservedContainer]) -> Result<(
 /// not an error.
 pub async fn remove(engine: &Engine, containers: &[ObservedContainer]) -> Result<(), EngineError> {
     stop(engine, containers).await?;
-    let jobs = containers.iter().map(|c| async move {
-        match engine
-            .docker
-            .remove_container(
-                &c.id,
-                Some(RemoveContainerOptions {
-                    force: true,
-                    v: false,
-                    ..Default::default()
-                }),
-            )
-            .await
-        {
-            Err(e) if !gone(&e) => Err(api(format!("cannot remove container {}", c.name))(e)),
-            _ => Ok(()),
+    // In rounds: Podman will not remove a container whose namespace another
+    // one shares (`network_mode: service:db`) while that one exists, so
+    // what it refuses goes after the rest (Docker removes all at once).
+    let mut left: Vec<&ObservedContainer> = containers.iter().collect();
+    while !left.is_empty() {
+        let jobs = left.iter().map(|c| async move {
+            let r = engine
+                .docker
+                .remove_container(
+                    &c.id,
+                    Some(RemoveContainerOptions {
+                        force: true,
+                        v: false,
+                        ..Default::default()
+                    }),
+                )
+                .await;
+            (*c, r)
+        });
+        let mut refused = Vec::new();
+        let mut error = None;
+        for (c, r) in futures_util::future::join_all(jobs).await {
+            match r {
+                Err(e) if has_dependents(&e) => refused.push((c, e)),
+                Err(e) if !gone(&e) => {
+                    error = Some(api(format!("cannot remove container {}", c.name))(e))
+                }
+                _ => {}
+            }
         }
-    });
-    for r in futures_util::future::join_all(jobs).await {
-        r?;
+        if let Some(e) = error {
+            return Err(e);
+        }
+        if refused.len() == left.len() {
+            let (c, e) = refused.remove(0);
+            return Err(api(format!("cannot remove container {}", c.name))(e));
+        }
+        left = refused.into_iter().map(|(c, _)| c).collect();
     }
     Ok(())
+}
+
+/// Podman's refusal to remove a container another one depends on.
+fn has_dependents(e: &bollard::errors::Error) -> bool {
+    matches!(e, bollard::errors::Error::DockerResponseServerError { message, .. } if message.contains("has dependent containers"))
 }
 
 /// 404 (already gone), 409 "removal already in progress", 304 (already stopped).
@@ -255,6 +279,15 @@ pub async fn ps(
             "none"
         }
         .to_string();
+        // Podman's list does not say health in the status text.
+        if engine.podman
+            && let Some(id) = &c.id
+            && let Ok(info) = engine.inspect(id).await
+        {
+            health = wait::Snapshot::from_inspect(&info)
+                .health
+                .unwrap_or_else(|| "none".into());
+        }
         if health == "starting"
             && let Some(id) = &c.id
         {

@@ -32,6 +32,17 @@ pub(crate) fn docker(args: &[&str]) -> Output {
         .expect("the docker CLI runs")
 }
 
+/// Whether the engine under test is Podman (DOCKER_HOST names its socket).
+pub(crate) fn on_podman() -> bool {
+    stdout(&docker(&[
+        "version",
+        "--format",
+        "{{json .Server.Components}}",
+    ]))
+    .to_ascii_lowercase()
+    .contains("podman")
+}
+
 pub(crate) fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).trim().to_string()
 }
