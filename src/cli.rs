@@ -47,6 +47,35 @@ pub enum Command {
     Config(ConfigArgs),
     /// Create the demo stack in a fresh directory, boot it, prove it works.
     Demo(DemoArgs),
+    /// Render the project again from its catalog as it is now, keeping your edits.
+    Update(UpdateArgs),
+    /// Add a tool (`redis`) or change a theme's pick (`monitoring=nagios`).
+    Add(ChangeArgs),
+    /// Remove a tool from the project (its data volumes are kept).
+    Remove(ChangeArgs),
+}
+
+#[derive(Debug, Args, Default, Clone)]
+pub struct UpdateArgs {
+    /// Change nothing; exit 1 if the project is behind its catalog, listing what would change.
+    #[arg(long, conflicts_with_all = ["dry_run", "undo"])]
+    pub check: bool,
+    /// Print what would change, as diffs; write nothing.
+    #[arg(long, conflicts_with = "undo")]
+    pub dry_run: bool,
+    /// Put back the files as they were before the last update, add or remove.
+    #[arg(long)]
+    pub undo: bool,
+}
+
+#[derive(Debug, Args, Default, Clone)]
+pub struct ChangeArgs {
+    /// Catalog ids (`redis`), or THEME=ID to set a theme's pick (`ci=jenkins`).
+    #[arg(required = true, value_name = "ID")]
+    pub picks: Vec<String>,
+    /// Print what would change, as diffs; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args, Default, Clone)]

@@ -10,6 +10,7 @@ pub mod compose;
 pub mod engine;
 pub mod generate;
 pub mod plan;
+pub mod project;
 pub mod prompt;
 pub mod render;
 pub mod ui;
@@ -62,6 +63,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Ps(args) => commands::stack::ps(ui, &dir, &catalog, args),
         Command::Logs(args) => commands::stack::logs(ui, &dir, args),
         Command::Config(args) => commands::stack::config(ui, &dir, args),
+        Command::Update(args) => commands::update::update(ui, &dir, &catalog, args),
+        Command::Add(args) => commands::update::add(ui, &dir, &catalog, args),
+        Command::Remove(args) => commands::update::remove(ui, &dir, &catalog, args),
     }
 }
 

@@ -38,10 +38,44 @@ pub struct Catalog {
     templates: BTreeMap<String, String>,
     /// Where each entry came from, for error messages.
     origins: BTreeMap<String, String>,
+    /// Each layer (built-in, then each directory) with a digest of its
+    /// files, so a project can tell when its catalog changed.
+    sources: Vec<Source>,
+}
+
+/// One layer of the catalog and a digest of its content.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Source {
+    /// `built-in`, or the directory as given.
+    pub source: String,
+    /// `sha256:` of every file's path and content, in path order.
+    pub digest: String,
+}
+
+/// Digest of (path, content) pairs, in the order given.
+fn digest<'a>(files: impl Iterator<Item = (String, &'a [u8])>) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for (path, content) in files {
+        h.update((path.len() as u64).to_le_bytes());
+        h.update(path.as_bytes());
+        h.update((content.len() as u64).to_le_bytes());
+        h.update(content);
+    }
+    format!("sha256:{}", base16(&h.finalize()))
+}
+
+fn base16(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl Catalog {
     /// The embedded catalog with each extra directory layered on top, in order.
+    /// Its layers, built-in first, with their digests.
+    pub fn sources(&self) -> &[Source] {
+        &self.sources
+    }
+
     pub fn load(extra_dirs: &[std::path::PathBuf]) -> Result<Catalog, CatalogError> {
         let mut catalog = Catalog::default();
         for file in embedded_files(&EMBEDDED_TEMPLATES) {
@@ -55,6 +89,20 @@ impl Catalog {
             let text = file.contents_utf8().expect("embedded catalog is UTF-8");
             catalog.add_file(&rel, &format!("catalog/{rel}"), text)?;
         }
+        let mut embedded: Vec<(String, &[u8])> = embedded_files(&EMBEDDED_CATALOG)
+            .into_iter()
+            .map(|f| (format!("catalog/{}", f.path().display()), f.contents()))
+            .chain(
+                embedded_files(&EMBEDDED_TEMPLATES)
+                    .into_iter()
+                    .map(|f| (format!("templates/{}", f.path().display()), f.contents())),
+            )
+            .collect();
+        embedded.sort();
+        catalog.sources.push(Source {
+            source: "built-in".into(),
+            digest: digest(embedded.into_iter()),
+        });
         for dir in extra_dirs {
             catalog.add_dir(dir)?;
         }
@@ -74,6 +122,17 @@ impl Catalog {
         let mut files = Vec::new();
         walk(dir, dir, &mut files).map_err(read_err)?;
         files.sort();
+        let mut contents = Vec::new();
+        for rel in &files {
+            contents.push((
+                rel.to_string_lossy().replace('\\', "/"),
+                std::fs::read(dir.join(rel)).map_err(read_err)?,
+            ));
+        }
+        self.sources.push(Source {
+            source: dir.display().to_string(),
+            digest: digest(contents.iter().map(|(p, c)| (p.clone(), c.as_slice()))),
+        });
         for rel in files {
             let full = dir.join(&rel);
             let shown = full.display().to_string();

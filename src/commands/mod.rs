@@ -2,4 +2,5 @@ pub mod catalog;
 pub mod demo;
 pub mod new;
 pub mod stack;
+pub mod update;
 pub mod verify;

@@ -59,14 +59,16 @@ fn finish(ui: Ui, catalog: &Catalog, args: &NewArgs, plan: &Plan) -> Result<()> 
         ui.status(ui.dim("dry run: nothing was written"));
         return Ok(());
     }
+    let count = files.len();
+    let files = crate::project::state::with_base(files);
     let written = write::write(&args.path, &files, args.force)?;
-    report_written(ui, plan, &args.path, files.len(), &written);
+    report_written(ui, plan, &args.path, count, &written);
     Ok(())
 }
 
 /// Renders and writes a resolved plan (for `demo`, which settles its own picks).
 pub fn create(catalog: &Catalog, plan: &Plan, path: &Path) -> Result<()> {
-    let files = generate::files(catalog, plan)?;
+    let files = crate::project::state::with_base(generate::files(catalog, plan)?);
     write::write(path, &files, false)?;
     Ok(())
 }
@@ -141,8 +143,9 @@ fn settle(catalog: &Catalog, args: &NewArgs) -> Result<Answers> {
     if let Some(file) = &args.answers {
         let text = std::fs::read_to_string(file)
             .with_context(|| format!("cannot read answers file {}", file.display()))?;
-        let from_file: Answers = serde_yaml::from_str(&text)
-            .map_err(|e| anyhow::anyhow!("answers file {} is malformed: {e}", file.display()))?;
+        let from_file = crate::project::state::parse(&text)
+            .map_err(|e| anyhow::anyhow!("answers file {} is malformed: {e}", file.display()))?
+            .answers;
         answers = answers.or(&Answers {
             project: None,
             ..from_file

@@ -15,7 +15,7 @@ use crate::engine::stack::ServiceStatus;
 use crate::engine::verify::{self, CheckResult};
 use crate::engine::{Engine, stack};
 use crate::generate::{ANSWERS_FILE, ENV_FILE};
-use crate::plan::{self, Answers};
+use crate::plan;
 use crate::ui::Ui;
 
 /// The plan a generated project was made from (its brickyard.yaml), if any.
@@ -24,9 +24,7 @@ fn project_plan(catalog: &Catalog, project: &Project) -> Result<Option<plan::Pla
     if !answers_path.exists() {
         return Ok(None);
     }
-    let text = std::fs::read_to_string(&answers_path)?;
-    let answers: Answers = serde_yaml::from_str(&text)
-        .map_err(|e| anyhow::anyhow!("{} is malformed: {e}", answers_path.display()))?;
+    let answers = crate::project::state::read(&answers_path)?.answers;
     Ok(Some(plan::resolve(
         catalog,
         &project.name,

@@ -54,11 +54,25 @@ pub fn files(catalog: &Catalog, plan: &Plan) -> Result<Vec<GeneratedFile>, Rende
         }
         out.insert(path.to_string(), (contents, false));
     }
-    out.insert(ANSWERS_FILE.into(), (answers_file(plan), false));
     if plan.entries.iter().any(|e| e.runs_compose_file) {
         out.insert(COMPOSE_FILE.into(), (compose::render(plan), false));
     }
     out.insert(ENV_FILE.into(), (env_file(plan), true));
+    let mut written: Vec<String> = out.keys().cloned().collect();
+    written.push(ANSWERS_FILE.into());
+    written.sort();
+    let generated = crate::project::state::Generated {
+        brickyard: env!("CARGO_PKG_VERSION").into(),
+        catalog: catalog.sources().to_vec(),
+        files: written,
+    };
+    out.insert(
+        ANSWERS_FILE.into(),
+        (
+            crate::project::state::render(&plan.answers, &generated),
+            false,
+        ),
+    );
     Ok(out
         .into_iter()
         .map(|(path, (contents, private))| GeneratedFile {
@@ -67,14 +81,6 @@ pub fn files(catalog: &Catalog, plan: &Plan) -> Result<Vec<GeneratedFile>, Rende
             private,
         })
         .collect())
-}
-
-fn answers_file(plan: &Plan) -> String {
-    let body = serde_yaml::to_string(&plan.answers).expect("answers serialize");
-    format!(
-        "# The picks this project was made from.\n\
-         # `brickyard new <dir> --answers brickyard.yaml` makes the same project again.\n{body}"
-    )
 }
 
 fn env_file(plan: &Plan) -> String {

@@ -120,6 +120,95 @@ pub fn write(target: &Path, files: &[GeneratedFile], force: bool) -> Result<Writ
     Ok(written)
 }
 
+/// Changes files of an existing project all together or not at all: each
+/// new version is staged, then each current file is moved aside (into what
+/// becomes `.brickyard/undo/`) and the new one moved in. A failure part way
+/// moves everything back. Returns the paths written and deleted.
+pub fn apply(
+    target: &Path,
+    files: &[GeneratedFile],
+    deletes: &[String],
+    undo_dir: &str,
+    created_list: &str,
+) -> Result<(), WriteError> {
+    for path in files
+        .iter()
+        .map(|f| f.path.as_str())
+        .chain(deletes.iter().map(String::as_str))
+    {
+        check_no_links(target, path)?;
+    }
+    let staging = tempfile::Builder::new()
+        .prefix(".brickyard-")
+        .tempdir_in(target)
+        .map_err(io(target))?;
+    let new = staging.path().join("new");
+    let old = staging.path().join("old");
+    for file in files {
+        stage(&new, file)?;
+    }
+    fs::create_dir_all(&old).map_err(io(&old))?;
+    // (path, had a file before) for what was done, to undo on failure.
+    let mut done: Vec<(String, bool)> = Vec::new();
+    let result = (|| {
+        for file in files {
+            let dest = target.join(&file.path);
+            let had = move_aside(&dest, &old.join(&file.path))?;
+            done.push((file.path.clone(), had));
+            if let Some(parent) = dest.parent() {
+                fs::create_dir_all(parent).map_err(io(parent))?;
+            }
+            fs::rename(new.join(&file.path), &dest).map_err(io(&dest))?;
+        }
+        for path in deletes {
+            let had = move_aside(&target.join(path), &old.join(path))?;
+            done.push((path.clone(), had));
+        }
+        Ok(())
+    })();
+    if let Err(e) = result {
+        for (path, had) in done.iter().rev() {
+            let dest = target.join(path);
+            let _ = fs::remove_file(&dest);
+            if *had {
+                let _ = fs::rename(old.join(path), &dest);
+            }
+        }
+        return Err(e);
+    }
+    // What was there before becomes the undo directory.
+    let created: String = done
+        .iter()
+        .filter(|(_, had)| !had)
+        .map(|(p, _)| format!("{p}\n"))
+        .collect();
+    fs::write(old.join(created_list), created).map_err(io(&old))?;
+    let undo = target.join(undo_dir);
+    if undo.exists() {
+        fs::remove_dir_all(&undo).map_err(io(&undo))?;
+    }
+    if let Some(parent) = undo.parent() {
+        fs::create_dir_all(parent).map_err(io(parent))?;
+    }
+    fs::rename(&old, &undo).map_err(io(&undo))?;
+    Ok(())
+}
+
+/// Moves `dest` to `aside` if it exists; whether it did.
+fn move_aside(dest: &Path, aside: &Path) -> Result<bool, WriteError> {
+    match fs::symlink_metadata(dest) {
+        Ok(_) => {
+            if let Some(parent) = aside.parent() {
+                fs::create_dir_all(parent).map_err(io(parent))?;
+            }
+            fs::rename(dest, aside).map_err(io(dest))?;
+            Ok(true)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(io(dest)(e)),
+    }
+}
+
 fn stage(root: &Path, file: &GeneratedFile) -> Result<(), WriteError> {
     crate::catalog::check_relative(&file.path).map_err(|why| WriteError::Io {
         path: PathBuf::from(&file.path),
@@ -208,6 +297,65 @@ mod tests {
             fs::read_to_string(dir.path().join("README.md")).unwrap(),
             "new"
         );
+    }
+
+    #[test]
+    fn apply_changes_all_and_keeps_what_was_there() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("a.txt"), "old a").unwrap();
+        fs::write(dir.path().join("gone.txt"), "old gone").unwrap();
+        apply(
+            dir.path(),
+            &[file("a.txt", "new a"), file("sub/b.txt", "new b")],
+            &["gone.txt".into()],
+            ".brickyard/undo",
+            ".created",
+        )
+        .unwrap();
+        let read = |p: &str| fs::read_to_string(dir.path().join(p)).ok();
+        assert_eq!(read("a.txt").as_deref(), Some("new a"));
+        assert_eq!(read("sub/b.txt").as_deref(), Some("new b"));
+        assert_eq!(read("gone.txt"), None);
+        assert_eq!(read(".brickyard/undo/a.txt").as_deref(), Some("old a"));
+        assert_eq!(
+            read(".brickyard/undo/gone.txt").as_deref(),
+            Some("old gone")
+        );
+        assert_eq!(
+            read(".brickyard/undo/.created").as_deref(),
+            Some("sub/b.txt\n")
+        );
+        // No staging directory is left.
+        let names: Vec<String> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            names.iter().all(|n| !n.starts_with(".brickyard-")),
+            "{names:?}"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_failed_apply_puts_everything_back() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("a.txt"), "old a").unwrap();
+        // `blocker` is a file, so `blocker/c.txt` cannot be written.
+        fs::write(dir.path().join("blocker"), "x").unwrap();
+        let err = apply(
+            dir.path(),
+            &[file("a.txt", "new a"), file("blocker/c.txt", "c")],
+            &[],
+            ".brickyard/undo",
+            ".created",
+        );
+        assert!(err.is_err());
+        assert_eq!(
+            fs::read_to_string(dir.path().join("a.txt")).unwrap(),
+            "old a"
+        );
+        assert!(!dir.path().join(".brickyard").exists());
     }
 
     #[cfg(unix)]

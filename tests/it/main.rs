@@ -8,4 +8,5 @@ mod fidelity;
 mod hostile;
 mod new;
 mod support;
+mod update;
 mod validators;

@@ -656,6 +656,22 @@ fn snapshot_of_each_preset() {
         let mut listing = String::new();
         for file in tree(&project) {
             let text = fs::read_to_string(project.join(&file)).unwrap();
+            // The base copies are the files as written, byte for byte.
+            if let Some(original) = file.strip_prefix(".brickyard/base/") {
+                assert_eq!(text, fs::read_to_string(project.join(original)).unwrap());
+                continue;
+            }
+            // Digests change with every catalog edit; what they cover is tested apart.
+            let text = if file == "brickyard.yaml" {
+                text.lines()
+                    .map(|l| match l.split_once("digest: ") {
+                        Some((indent, _)) => format!("{indent}digest: <digest>\n"),
+                        None => format!("{l}\n"),
+                    })
+                    .collect()
+            } else {
+                text
+            };
             let text = if file == ".env" {
                 text.lines()
                     .map(|l| {

@@ -90,3 +90,7 @@ pub fn catalog_fails(dir: &Path) -> String {
             .args(["catalog", "list"]),
     )
 }
+
+pub fn stdout_of(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}

@@ -1,0 +1,404 @@
+//! `brickyard update`, `add` and `remove`: one pipeline with different
+//! picks. Render the project again, merge it with the files on disk (see
+//! `project::update`), write all of it or nothing, keep what was there for
+//! `update --undo`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+
+use crate::catalog::{Catalog, Theme};
+use crate::cli::{ChangeArgs, UpdateArgs};
+use crate::compose::dotenv;
+use crate::generate::{self, ANSWERS_FILE, ENV_FILE, GeneratedFile, write};
+use crate::plan::{self, Answers};
+use crate::project::merge;
+use crate::project::state::{self, ProjectFile};
+use crate::project::update::{self, FileChange, Outcome};
+use crate::ui::Ui;
+
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    Write,
+    DryRun,
+    Check,
+}
+
+pub fn update(ui: Ui, dir: &Path, catalog: &Catalog, args: &UpdateArgs) -> Result<()> {
+    if args.undo {
+        return undo(ui, dir);
+    }
+    let project = load(dir)?;
+    let mode = if args.check {
+        Mode::Check
+    } else if args.dry_run {
+        Mode::DryRun
+    } else {
+        Mode::Write
+    };
+    let answers = project.answers.clone();
+    run(ui, dir, catalog, &project, &answers, mode)
+}
+
+pub fn add(ui: Ui, dir: &Path, catalog: &Catalog, args: &ChangeArgs) -> Result<()> {
+    change(ui, dir, catalog, args, true)
+}
+
+pub fn remove(ui: Ui, dir: &Path, catalog: &Catalog, args: &ChangeArgs) -> Result<()> {
+    change(ui, dir, catalog, args, false)
+}
+
+fn change(ui: Ui, dir: &Path, catalog: &Catalog, args: &ChangeArgs, add: bool) -> Result<()> {
+    let project = load(dir)?;
+    let mut answers = project.answers.clone();
+    for pick in &args.picks {
+        set_pick(catalog, &mut answers, pick, add)?;
+    }
+    if answers == project.answers {
+        ui.done("nothing to change");
+        return Ok(());
+    }
+    let mode = if args.dry_run {
+        Mode::DryRun
+    } else {
+        Mode::Write
+    };
+    run(ui, dir, catalog, &project, &answers, mode)
+}
+
+fn load(dir: &Path) -> Result<ProjectFile> {
+    let path = dir.join(ANSWERS_FILE);
+    if !path.exists() {
+        bail!(
+            "{} has no {ANSWERS_FILE}: it was not made by `brickyard new` (or run this in the project, or pass -C DIR)",
+            dir.display()
+        );
+    }
+    state::read(&path)
+}
+
+/// `redis` adds (or removes) a tool; `theme=id` sets a theme's pick.
+fn set_pick(catalog: &Catalog, answers: &mut Answers, pick: &str, add: bool) -> Result<()> {
+    let (theme, id) = match pick.split_once('=') {
+        Some((theme, id)) => {
+            let t = Theme::parse(theme).with_context(|| {
+                let all: Vec<&str> = Theme::ALL.iter().map(|t| t.id()).collect();
+                format!("unknown theme `{theme}`; themes: {}", all.join(", "))
+            })?;
+            (t, id.to_string())
+        }
+        None => {
+            let entry = catalog.get(pick).with_context(|| {
+                let hint = catalog
+                    .closest(None, pick)
+                    .map(|c| format!(" (did you mean `{c}`?)"))
+                    .unwrap_or_default();
+                format!("unknown tool `{pick}`{hint}\n  see the choices: brickyard catalog list")
+            })?;
+            (entry.theme, pick.to_string())
+        }
+    };
+    let mut picks = answers.get(theme).unwrap_or_default();
+    picks.retain(|p| p != "none");
+    if add {
+        if theme.is_multi() {
+            if !picks.contains(&id) {
+                picks.push(id);
+            }
+        } else {
+            picks = vec![id];
+        }
+    } else {
+        if !picks.contains(&id) {
+            bail!(
+                "`{id}` is not in this project ({theme}: {})",
+                if picks.is_empty() {
+                    "none".to_string()
+                } else {
+                    picks.join(", ")
+                }
+            );
+        }
+        picks.retain(|p| *p != id);
+    }
+    answers.set(theme, picks);
+    Ok(())
+}
+
+fn run(
+    ui: Ui,
+    dir: &Path,
+    catalog: &Catalog,
+    project: &ProjectFile,
+    answers: &Answers,
+    mode: Mode,
+) -> Result<()> {
+    let name = match &answers.project {
+        Some(n) => n.clone(),
+        None => super::new::project_name(&std::path::absolute(dir)?)?,
+    };
+    let existing = secrets(dir)?;
+    let plan = plan::resolve(catalog, &name, answers, |n| {
+        existing
+            .get(n)
+            .cloned()
+            .unwrap_or_else(super::new::random_secret)
+    })?;
+    let theirs = generate::files(catalog, &plan)?;
+    let (written_before, base) = match &project.generated {
+        Some(g) => (g.files.clone(), state::read_base(dir, &g.files)),
+        // Made before brickyard kept a base: the catalog as it is now, with
+        // the recorded picks, stands in for it.
+        None => {
+            let old = plan::resolve(catalog, &name, &project.answers, |n| {
+                existing.get(n).cloned().unwrap_or_default()
+            })?;
+            let files = generate::files(catalog, &old)?;
+            (
+                files.iter().map(|f| f.path.clone()).collect(),
+                files.into_iter().map(|f| (f.path, f.contents)).collect(),
+            )
+        }
+    };
+    refuse_markers(dir, &written_before)?;
+    let read = |p: &str| std::fs::read_to_string(dir.join(p)).ok();
+
+    if mode == Mode::Check {
+        return check(ui, &base, &written_before, &theirs);
+    }
+    let changes = update::changes(&base, &written_before, &theirs, read);
+    for note in &plan.notes {
+        ui.status(format!("note: {note}"));
+    }
+    if mode == Mode::DryRun {
+        for c in changes.iter().filter(|c| c.outcome != Outcome::Unchanged) {
+            ui.data(describe(c));
+            if let Some(after) = &c.after {
+                let before = read(&c.path).unwrap_or_default();
+                if c.path != ENV_FILE {
+                    ui.data(diffy::create_patch(&before, after).to_string());
+                }
+            }
+        }
+        ui.status(ui.dim("dry run: nothing was written"));
+        return Ok(());
+    }
+    let (files, deletes) = update::to_write(&changes, &theirs);
+    write::apply(dir, &files, &deletes, state::UNDO_DIR, state::UNDO_CREATED)?;
+    let mut changed = 0;
+    for c in changes.iter().filter(|c| c.outcome != Outcome::Unchanged) {
+        changed += 1;
+        ui.status(describe(c));
+    }
+    kept_volumes(ui, &base, &theirs, &plan.project);
+    let conflicts: Vec<&FileChange> = changes
+        .iter()
+        .filter(|c| matches!(c.outcome, Outcome::Conflict { .. }))
+        .collect();
+    if !conflicts.is_empty() {
+        let list: Vec<String> = conflicts.iter().map(|c| describe(c)).collect();
+        return Err(anyhow::Error::new(crate::Coded {
+            code: crate::exit::FAILURE,
+            message: format!(
+                "{} file(s) have conflicts:\n  {}\n  resolve the markers (`<<<<<<< ours` your file, `||||||| original` what brickyard wrote last, `>>>>>>> theirs` what it writes now), then run `brickyard update`\n  `brickyard update --undo` puts every file back as it was",
+                conflicts.len(),
+                list.join("\n  ")
+            ),
+        }));
+    }
+    if changed == 0 {
+        ui.done(format!("{} is up to date", plan.project));
+    } else {
+        ui.done(format!(
+            "{}: {changed} file(s) changed; `brickyard update --undo` puts them back; `brickyard up` applies the stack",
+            plan.project
+        ));
+    }
+    Ok(())
+}
+
+/// The secrets the project already has (its volumes were made with them).
+fn secrets(dir: &Path) -> Result<BTreeMap<String, String>> {
+    let path = dir.join(ENV_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => dotenv::parse(&text).map_err(|e| {
+            anyhow::anyhow!(
+                "{} cannot be read ({e}); fix it so brickyard keeps its secrets",
+                path.display()
+            )
+        }),
+        Err(_) => Ok(BTreeMap::new()),
+    }
+}
+
+/// Refuses to go on while a file brickyard tracks holds conflict markers.
+fn refuse_markers(dir: &Path, files: &[String]) -> Result<()> {
+    let marked: Vec<String> = files
+        .iter()
+        .filter_map(|p| {
+            let text = std::fs::read_to_string(dir.join(p)).ok()?;
+            merge::has_markers(&text).then(|| {
+                let lines: Vec<String> = merge::conflict_lines(&text)
+                    .iter()
+                    .map(|l| l.to_string())
+                    .collect();
+                format!("{p} (line {})", lines.join(", "))
+            })
+        })
+        .collect();
+    if !marked.is_empty() {
+        bail!(
+            "conflict markers remain in {}\n  resolve them first (or `brickyard update --undo` to go back)",
+            marked.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// `--check`: whether what the catalog makes now differs from what brickyard
+/// wrote last (the person's own edits do not count).
+fn check(
+    ui: Ui,
+    base: &BTreeMap<String, String>,
+    written_before: &[String],
+    theirs: &[GeneratedFile],
+) -> Result<()> {
+    let mut behind: Vec<String> = theirs
+        .iter()
+        .filter(|f| state::in_base(&f.path))
+        .filter(|f| base.get(&f.path) != Some(&f.contents))
+        .map(|f| {
+            if base.contains_key(&f.path) {
+                format!("changed  {}", f.path)
+            } else {
+                format!("new      {}", f.path)
+            }
+        })
+        .collect();
+    behind.extend(
+        written_before
+            .iter()
+            .filter(|p| state::in_base(p) && !theirs.iter().any(|f| &f.path == *p))
+            .map(|p| format!("removed  {p}")),
+    );
+    if behind.is_empty() {
+        ui.done("up to date with its catalog");
+        return Ok(());
+    }
+    for line in &behind {
+        ui.data(line.clone());
+    }
+    Err(anyhow::Error::new(crate::Coded {
+        code: crate::exit::FAILURE,
+        message: format!(
+            "behind its catalog: {} file(s) would change; `brickyard update` brings them in (your edits are kept)",
+            behind.len()
+        ),
+    }))
+}
+
+fn describe(c: &FileChange) -> String {
+    let p = &c.path;
+    match &c.outcome {
+        Outcome::Unchanged => format!("unchanged {p}"),
+        Outcome::Created => format!("created  {p}"),
+        Outcome::Updated => format!("updated  {p}"),
+        Outcome::Merged { as_data: false } => {
+            format!("merged   {p} (your edits and the catalog's)")
+        }
+        Outcome::Merged { as_data: true } => {
+            format!("merged   {p} (your edits and the catalog's, as YAML data)")
+        }
+        Outcome::Conflict { lines } => {
+            let lines: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+            format!("CONFLICT {p} (line {})", lines.join(", "))
+        }
+        Outcome::Removed => format!("removed  {p} (no longer made; you had not changed it)"),
+        Outcome::KeptChanged => format!("kept     {p}: no longer made, but you changed it"),
+        Outcome::KeptDeleted => format!(
+            "left deleted {p}: you deleted it and the catalog changed it (the new version is in {}/{p})",
+            state::BASE_DIR
+        ),
+        Outcome::SecretsAdded(keys) => format!("added to {p}: {}", keys.join(", ")),
+    }
+}
+
+/// A removed service's named volumes stay on the engine: say so.
+fn kept_volumes(ui: Ui, base: &BTreeMap<String, String>, theirs: &[GeneratedFile], project: &str) {
+    let volumes = |text: Option<&String>| -> Vec<String> {
+        text.and_then(|t| serde_yaml::from_str::<serde_yaml::Value>(t).ok())
+            .and_then(|v| v.get("volumes").and_then(|v| v.as_mapping()).cloned())
+            .map(|m| {
+                m.keys()
+                    .filter_map(|k| k.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let now = volumes(
+        theirs
+            .iter()
+            .find(|f| f.path == generate::COMPOSE_FILE)
+            .map(|f| &f.contents),
+    );
+    let gone: Vec<String> = volumes(base.get(generate::COMPOSE_FILE))
+        .into_iter()
+        .filter(|v| !now.contains(v))
+        .map(|v| format!("{project}_{v}"))
+        .collect();
+    if !gone.is_empty() {
+        ui.status(format!(
+            "kept the data: volume(s) {} stay on the engine; `docker volume rm {}` after `brickyard up` deletes them",
+            gone.join(", "),
+            gone.join(" ")
+        ));
+    }
+}
+
+/// Puts back what the last update, add or remove replaced.
+fn undo(ui: Ui, dir: &Path) -> Result<()> {
+    let undo_dir = dir.join(state::UNDO_DIR);
+    if !undo_dir.is_dir() {
+        bail!("nothing to undo: no update, add or remove has run here (or it was undone already)");
+    }
+    let created: Vec<String> = std::fs::read_to_string(undo_dir.join(state::UNDO_CREATED))
+        .unwrap_or_default()
+        .lines()
+        .map(String::from)
+        .collect();
+    let mut files = Vec::new();
+    collect(&undo_dir, &undo_dir, &mut files)?;
+    files.retain(|f: &GeneratedFile| f.path != state::UNDO_CREATED);
+    write::apply(dir, &files, &created, state::UNDO_DIR, state::UNDO_CREATED)?;
+    for f in files.iter().filter(|f| !f.path.starts_with(".brickyard/")) {
+        ui.status(format!("restored {}", f.path));
+    }
+    for p in created.iter().filter(|p| !p.starts_with(".brickyard/")) {
+        ui.status(format!("removed  {p}"));
+    }
+    ui.done("the files are as they were; `brickyard update --undo` again redoes");
+    Ok(())
+}
+
+fn collect(root: &Path, dir: &Path, out: &mut Vec<GeneratedFile>) -> Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect(root, &path, out)?;
+        } else {
+            let rel = path
+                .strip_prefix(root)
+                .expect("below root")
+                .to_string_lossy()
+                .replace('\\', "/");
+            out.push(GeneratedFile {
+                private: rel == ENV_FILE,
+                contents: std::fs::read_to_string(&path)
+                    .with_context(|| format!("cannot read {}", path.display()))?,
+                path: rel,
+            });
+        }
+    }
+    Ok(())
+}

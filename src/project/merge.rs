@@ -1,0 +1,335 @@
+//! Three-way merges of one file: base (what brickyard wrote last time),
+//! mine (the file on disk, with the person's edits) and theirs (what
+//! brickyard writes now). Pure, so every case is tested without a disk.
+//!
+//! Text is merged by lines (diff3, with git's conflict markers: `ours` is
+//! the file on disk, `original` what brickyard wrote last, `theirs` what it
+//! writes now). A YAML file whose lines conflict is merged again as data,
+//! keyed by what it holds (compose services and their keys, Prometheus
+//! jobs by `job_name`, lists of named things by `name`), so a person's new
+//! service and the catalog's new healthcheck both survive. That result is
+//! taken only when it loses nothing: not when the person's file has
+//! comments the data would drop.
+
+use serde_yaml::{Mapping, Value};
+
+/// What a merge gives.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Merged {
+    /// Merged cleanly (by lines, or as data).
+    Clean { text: String, as_data: bool },
+    /// With conflict markers; the line numbers (1-based) where each
+    /// conflicted hunk starts.
+    Conflict { text: String, hunks: Vec<usize> },
+}
+
+pub const MARKER: &str = "<<<<<<< ours";
+
+/// Merges one file three ways; `yaml` turns on the data merge.
+pub fn merge(base: &str, mine: &str, theirs: &str, yaml: bool) -> Merged {
+    if mine == theirs || base == theirs {
+        return Merged::Clean {
+            text: mine.to_string(),
+            as_data: false,
+        };
+    }
+    if base == mine {
+        return Merged::Clean {
+            text: theirs.to_string(),
+            as_data: false,
+        };
+    }
+    let mut options = diffy::MergeOptions::new();
+    options.set_incomplete_hunk_style(diffy::IncompleteHunkStyle::Git);
+    let by_lines = options.merge(base, mine, theirs);
+    match by_lines {
+        Ok(text) if !yaml || parses(&text) => Merged::Clean {
+            text,
+            as_data: false,
+        },
+        other => {
+            if yaml && let Some(text) = merge_yaml(base, mine, theirs) {
+                return Merged::Clean {
+                    text,
+                    as_data: true,
+                };
+            }
+            let text = match other {
+                Ok(t) | Err(t) => t,
+            };
+            let hunks = conflict_lines(&text);
+            Merged::Conflict { text, hunks }
+        }
+    }
+}
+
+/// The 1-based lines where conflict markers open.
+pub fn conflict_lines(text: &str) -> Vec<usize> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| l.starts_with("<<<<<<< "))
+        .map(|(i, _)| i + 1)
+        .collect()
+}
+
+/// Whether a file still holds a conflict (opening and closing markers).
+pub fn has_markers(text: &str) -> bool {
+    let lines = || text.lines();
+    lines().any(|l| l.starts_with("<<<<<<< ")) && lines().any(|l| l.starts_with(">>>>>>> "))
+}
+
+fn parses(text: &str) -> bool {
+    serde_yaml::from_str::<Value>(text).is_ok()
+}
+
+/// The data merge, or `None` when it conflicts or would lose a comment.
+fn merge_yaml(base: &str, mine: &str, theirs: &str) -> Option<String> {
+    let comments = |t: &str| -> Vec<String> {
+        t.lines()
+            .filter(|l| l.trim_start().starts_with('#'))
+            .map(|l| l.trim().to_string())
+            .collect()
+    };
+    let theirs_comments = comments(theirs);
+    if comments(mine).iter().any(|c| !theirs_comments.contains(c)) {
+        return None;
+    }
+    let parse = |t: &str| serde_yaml::from_str::<Value>(t).ok();
+    let (b, m, t) = (parse(base)?, parse(mine)?, parse(theirs)?);
+    let merged = value(Some(&b), Some(&m), Some(&t))?;
+    let body = serde_yaml::to_string(&merged?).ok()?;
+    // The comments at the top of the file (brickyard's header) stay.
+    let header: String = theirs
+        .lines()
+        .take_while(|l| l.trim_start().starts_with('#') || l.trim().is_empty())
+        .map(|l| format!("{l}\n"))
+        .collect();
+    Some(format!("{header}{body}"))
+}
+
+/// Three-way merge of two values over their base. `Some(None)`: removed;
+/// `None`: a conflict.
+fn value(
+    base: Option<&Value>,
+    mine: Option<&Value>,
+    theirs: Option<&Value>,
+) -> Option<Option<Value>> {
+    if mine == theirs {
+        return Some(mine.cloned());
+    }
+    if base == mine {
+        return Some(theirs.cloned());
+    }
+    if base == theirs {
+        return Some(mine.cloned());
+    }
+    match (mine, theirs) {
+        (Some(Value::Mapping(m)), Some(Value::Mapping(t))) => {
+            let empty = Mapping::new();
+            let b = match base {
+                Some(Value::Mapping(b)) => b,
+                _ => &empty,
+            };
+            mapping(b, m, t).map(|m| Some(Value::Mapping(m)))
+        }
+        (Some(Value::Sequence(m)), Some(Value::Sequence(t))) => {
+            let empty = Vec::new();
+            let b = match base {
+                Some(Value::Sequence(b)) => b,
+                _ => &empty,
+            };
+            sequence(b, m, t).map(|s| Some(Value::Sequence(s)))
+        }
+        _ => None,
+    }
+}
+
+/// Key by key, in the person's order, then theirs' new keys in their order.
+fn mapping(base: &Mapping, mine: &Mapping, theirs: &Mapping) -> Option<Mapping> {
+    let mut out = Mapping::new();
+    let keys = mine
+        .keys()
+        .chain(theirs.keys().filter(|k| !mine.contains_key(*k)))
+        .chain(
+            base.keys()
+                .filter(|k| !mine.contains_key(*k) && !theirs.contains_key(*k)),
+        );
+    for k in keys {
+        if let Some(v) = value(base.get(k), mine.get(k), theirs.get(k))? {
+            out.insert(k.clone(), v);
+        }
+    }
+    Some(out)
+}
+
+/// Lists of named things (`name`, `job_name`, `id`) merge item by item;
+/// lists of plain values merge as sets (the person's order, then theirs'
+/// additions, without what either side removed).
+fn sequence(base: &[Value], mine: &[Value], theirs: &[Value]) -> Option<Vec<Value>> {
+    if let Some(key) = identity(base, mine, theirs) {
+        let id = |v: &Value| v.get(key).cloned();
+        let find =
+            |list: &[Value], k: &Value| list.iter().find(|v| id(v).as_ref() == Some(k)).cloned();
+        let mut ids: Vec<Value> = Vec::new();
+        for v in mine.iter().chain(theirs).chain(base) {
+            if let Some(k) = id(v)
+                && !ids.contains(&k)
+            {
+                ids.push(k);
+            }
+        }
+        let mut out = Vec::new();
+        for k in ids {
+            let (b, m, t) = (find(base, &k), find(mine, &k), find(theirs, &k));
+            if let Some(v) = value(b.as_ref(), m.as_ref(), t.as_ref())? {
+                out.push(v);
+            }
+        }
+        return Some(out);
+    }
+    let scalar = |v: &Value| !matches!(v, Value::Mapping(_) | Value::Sequence(_));
+    if !mine.iter().chain(theirs).chain(base).all(scalar) {
+        return None;
+    }
+    let removed = |v: &Value| base.contains(v) && (!mine.contains(v) || !theirs.contains(v));
+    let mut out: Vec<Value> = Vec::new();
+    for v in mine.iter().chain(theirs) {
+        if !removed(v) && !out.contains(v) {
+            out.push(v.clone());
+        }
+    }
+    Some(out)
+}
+
+/// The key every item of all three lists has, if any.
+fn identity(base: &[Value], mine: &[Value], theirs: &[Value]) -> Option<&'static str> {
+    ["name", "job_name", "id"].into_iter().find(|key| {
+        let all: Vec<&Value> = base.iter().chain(mine).chain(theirs).collect();
+        !all.is_empty()
+            && all
+                .iter()
+                .all(|v| v.get(*key).is_some_and(|k| !k.is_mapping()))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clean(m: Merged) -> String {
+        match m {
+            Merged::Clean { text, .. } => text,
+            Merged::Conflict { text, .. } => panic!("conflict:\n{text}"),
+        }
+    }
+
+    #[test]
+    fn one_side_changed_takes_that_side() {
+        assert_eq!(clean(merge("a\n", "a\n", "b\n", false)), "b\n");
+        assert_eq!(clean(merge("a\n", "b\n", "a\n", false)), "b\n");
+        assert_eq!(clean(merge("a\n", "b\n", "b\n", false)), "b\n");
+    }
+
+    #[test]
+    fn text_edits_in_different_places_both_survive() {
+        let base = "one\ntwo\nthree\nfour\nfive\n";
+        let mine = "one\nTWO\nthree\nfour\nfive\n";
+        let theirs = "one\ntwo\nthree\nfour\nFIVE\n";
+        assert_eq!(
+            clean(merge(base, mine, theirs, false)),
+            "one\nTWO\nthree\nfour\nFIVE\n"
+        );
+    }
+
+    #[test]
+    fn the_same_line_changed_twice_is_a_conflict_with_its_line() {
+        let m = merge("a\nb\nc\n", "a\nmine\nc\n", "a\ntheirs\nc\n", false);
+        let Merged::Conflict { text, hunks } = m else {
+            panic!("{m:?}")
+        };
+        assert_eq!(hunks, vec![2]);
+        assert!(has_markers(&text));
+        assert!(
+            text.contains(
+                "<<<<<<< ours\nmine\n||||||| original\nb\n=======\ntheirs\n>>>>>>> theirs\n"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn compose_services_added_on_both_sides_merge_as_data() {
+        let base = "services:\n  app:\n    image: app:1\n";
+        // The person adds a service at the end; the catalog adds a
+        // healthcheck to app and a new service, also at the end.
+        let mine = "services:\n  app:\n    image: app:1\n    environment:\n      MINE: \"1\"\n  worker:\n    image: worker:1\n";
+        let theirs = "services:\n  app:\n    image: app:1\n    healthcheck:\n      test: [CMD, true]\n  redis:\n    image: redis:7\n";
+        let m = merge(base, mine, theirs, true);
+        let Merged::Clean { text, as_data } = m else {
+            panic!("{m:?}")
+        };
+        assert!(as_data);
+        let v: Value = serde_yaml::from_str(&text).unwrap();
+        let app = &v["services"]["app"];
+        assert_eq!(app["environment"]["MINE"], "1");
+        assert!(app.get("healthcheck").is_some());
+        assert!(v["services"].get("worker").is_some());
+        assert!(v["services"].get("redis").is_some());
+    }
+
+    #[test]
+    fn a_value_both_sides_changed_differently_is_a_conflict() {
+        let base = "services:\n  app:\n    image: app:1\n";
+        let m = merge(
+            base,
+            "services:\n  app:\n    image: app:2\n",
+            "services:\n  app:\n    image: app:3\n",
+            true,
+        );
+        assert!(matches!(m, Merged::Conflict { .. }), "{m:?}");
+    }
+
+    #[test]
+    fn prometheus_jobs_merge_by_job_name() {
+        let base =
+            "scrape_configs:\n  - job_name: app\n    static_configs: [{targets: [\"app:8000\"]}]\n";
+        let mine = "scrape_configs:\n  - job_name: app\n    static_configs: [{targets: [\"app:8000\"]}]\n    scrape_interval: 5s\n  - job_name: mine\n    static_configs: [{targets: [\"x:1\"]}]\n";
+        let theirs = "scrape_configs:\n  - job_name: app\n    static_configs: [{targets: [\"app:8000\"]}]\n  - job_name: redis\n    static_configs: [{targets: [\"redis-exporter:9121\"]}]\n";
+        let v: Value = serde_yaml::from_str(&clean(merge(base, mine, theirs, true))).unwrap();
+        let jobs: Vec<&str> = v["scrape_configs"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .map(|j| j["job_name"].as_str().unwrap())
+            .collect();
+        assert_eq!(jobs, ["app", "mine", "redis"]);
+        assert_eq!(v["scrape_configs"][0]["scrape_interval"], "5s");
+    }
+
+    #[test]
+    fn a_persons_comment_is_never_dropped_by_the_data_merge() {
+        let base = "services:\n  app:\n    image: app:1\n";
+        let mine =
+            "services:\n  app:\n    image: app:1\n  # our worker\n  worker:\n    image: w:1\n";
+        let theirs = "services:\n  app:\n    image: app:1\n  redis:\n    image: redis:7\n";
+        // By lines both add at the same place: a conflict, kept as one
+        // rather than lose the comment.
+        let m = merge(base, mine, theirs, true);
+        let Merged::Conflict { text, .. } = m else {
+            panic!("{m:?}")
+        };
+        assert!(text.contains("# our worker"));
+    }
+
+    #[test]
+    fn plain_lists_merge_as_sets() {
+        let base = "ports: [a, b]\n";
+        let mine = "ports: [a, b, mine]\n";
+        let theirs = "ports: [b, theirs]\n";
+        let v: Value = serde_yaml::from_str(&clean(merge(base, mine, theirs, true))).unwrap();
+        assert_eq!(
+            v["ports"],
+            serde_yaml::from_str::<Value>("[b, mine, theirs]").unwrap()
+        );
+    }
+}

@@ -1,0 +1,170 @@
+//! What a project keeps so that brickyard can update it later.
+//!
+//! - `brickyard.yaml`: the picks (an answers file: `new --answers` reads it)
+//!   and, under `generated:`, the brickyard version, each catalog layer with
+//!   a digest of its content, and every file brickyard wrote.
+//! - `.brickyard/base/`: those files as brickyard wrote them, the base of
+//!   every three-way merge (the built-in catalog of an older brickyard
+//!   cannot be rendered again, so the base is kept rather than re-made).
+//!   `.env` is not copied there: secrets live in one file only.
+//! - `.brickyard/undo/`: the files as they were before the last `update`,
+//!   `add` or `remove` (git-ignored), for `brickyard update --undo`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::Source;
+use crate::generate::{ANSWERS_FILE, ENV_FILE, GeneratedFile};
+use crate::plan::Answers;
+
+pub const BASE_DIR: &str = ".brickyard/base";
+pub const UNDO_DIR: &str = ".brickyard/undo";
+/// In the undo directory: the paths that did not exist before.
+pub const UNDO_CREATED: &str = ".created";
+
+/// What brickyard needs to update the project.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Generated {
+    pub brickyard: String,
+    pub catalog: Vec<Source>,
+    pub files: Vec<String>,
+}
+
+/// `brickyard.yaml`, read.
+#[derive(Debug, Clone, Default)]
+pub struct ProjectFile {
+    pub answers: Answers,
+    /// Absent in projects made before brickyard recorded it.
+    pub generated: Option<Generated>,
+}
+
+/// Reads an answers file or a project's `brickyard.yaml`. `generated:` is
+/// its last top-level key (as `render` writes it): the picks before it are
+/// read as they are, so errors keep their line and column.
+pub fn parse(text: &str) -> Result<ProjectFile, String> {
+    let split = text
+        .match_indices("generated:")
+        .map(|(i, _)| i)
+        .find(|&i| i == 0 || text.as_bytes()[i - 1] == b'\n')
+        .unwrap_or(text.len());
+    let (picks, rest) = text.split_at(split);
+    let answers: Answers = if picks
+        .lines()
+        .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+    {
+        Answers::default()
+    } else {
+        serde_yaml::from_str(picks).map_err(|e| e.to_string())?
+    };
+    let generated = if rest.is_empty() {
+        None
+    } else {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Tail {
+            generated: Generated,
+        }
+        let tail: Tail = serde_yaml::from_str(rest).map_err(|e| {
+            format!("`generated` (brickyard writes it; the picks go above it): {e}")
+        })?;
+        Some(tail.generated)
+    };
+    Ok(ProjectFile { answers, generated })
+}
+
+pub fn read(path: &Path) -> Result<ProjectFile> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    parse(&text).map_err(|e| anyhow::anyhow!("{} is malformed: {e}", path.display()))
+}
+
+pub fn render(answers: &Answers, generated: &Generated) -> String {
+    let picks = serde_yaml::to_string(answers).expect("answers serialize");
+    let generated = serde_yaml::to_string(&serde_yaml::Mapping::from_iter([(
+        "generated".into(),
+        serde_yaml::to_value(generated).expect("generated serializes"),
+    )]))
+    .expect("generated serializes");
+    format!(
+        "# The picks this project was made from.\n\
+         # `brickyard new <dir> --answers brickyard.yaml` makes the same project again;\n\
+         # `brickyard add`, `remove` and `update` change it and its files together.\n\
+         {picks}\
+         # What brickyard wrote, from which catalog: `brickyard update` reads it.\n\
+         {generated}"
+    )
+}
+
+/// The files as written, plus their copies in the base directory.
+pub fn with_base(files: Vec<GeneratedFile>) -> Vec<GeneratedFile> {
+    let base: Vec<GeneratedFile> = files
+        .iter()
+        .filter(|f| in_base(&f.path))
+        .map(|f| GeneratedFile {
+            path: format!("{BASE_DIR}/{}", f.path),
+            contents: f.contents.clone(),
+            private: false,
+        })
+        .collect();
+    files.into_iter().chain(base).collect()
+}
+
+/// Whether a generated file has a copy in the base (not the secrets, not
+/// the project file, which brickyard alone writes).
+pub fn in_base(path: &str) -> bool {
+    path != ENV_FILE && path != ANSWERS_FILE
+}
+
+/// The base copies of `files`, by path (missing ones are left out).
+pub fn read_base(dir: &Path, files: &[String]) -> BTreeMap<String, String> {
+    files
+        .iter()
+        .filter(|p| in_base(p))
+        .filter_map(|p| {
+            std::fs::read_to_string(dir.join(BASE_DIR).join(p))
+                .ok()
+                .map(|t| (p.clone(), t))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answers_file_without_generated_still_reads() {
+        let p = parse("ci: jenkins\nservices: [redis]\n").unwrap();
+        assert_eq!(p.answers.ci.as_deref(), Some("jenkins"));
+        assert!(p.generated.is_none());
+    }
+
+    #[test]
+    fn the_project_file_round_trips() {
+        let answers = Answers {
+            ci: Some("jenkins".into()),
+            ..Default::default()
+        };
+        let generated = Generated {
+            brickyard: "0.1.0".into(),
+            catalog: vec![Source {
+                source: "built-in".into(),
+                digest: "sha256:00".into(),
+            }],
+            files: vec!["compose.yaml".into()],
+        };
+        let p = parse(&render(&answers, &generated)).unwrap();
+        assert_eq!(p.answers, answers);
+        assert_eq!(p.generated, Some(generated));
+    }
+
+    #[test]
+    fn a_typo_is_still_refused() {
+        let e = parse("cii: jenkins\n").unwrap_err();
+        assert!(e.contains("cii"), "{e}");
+    }
+}

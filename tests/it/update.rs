@@ -1,0 +1,273 @@
+//! `update`, `add`, `remove`: living with a project after `new`, with the
+//! files a person edited by hand.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::support::{brickyard, scratch, stderr_of, stdout_of};
+
+fn run(project: &Path, args: &[&str]) -> std::process::Output {
+    brickyard()
+        .arg("-C")
+        .arg(project)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn read(project: &Path, path: &str) -> String {
+    fs::read_to_string(project.join(path)).unwrap_or_default()
+}
+
+fn edit(project: &Path, path: &str, f: impl FnOnce(String) -> String) {
+    let text = read(project, path);
+    fs::write(project.join(path), f(text)).unwrap();
+}
+
+/// A team catalog that starts as copies of two built-in files.
+fn team_catalog(root: &Path) -> PathBuf {
+    let team = root.join("team");
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for (from, to) in [
+        ("catalog/services/redis.yaml", "services/redis.yaml"),
+        (
+            "templates/project/README.md.hbs",
+            "templates/project/README.md.hbs",
+        ),
+    ] {
+        let dest = team.join(to);
+        fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        fs::copy(repo.join(from), dest).unwrap();
+    }
+    team
+}
+
+#[test]
+fn add_and_remove_keep_every_edit_and_undo_puts_it_back() {
+    let (_dir, project) = scratch();
+    let made = brickyard()
+        .arg("new")
+        .arg(&project)
+        .args(["--yes", "--services", "postgres"])
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", stderr_of(&made));
+    // A person's edits: a service of their own, a note, a variable.
+    edit(&project, "compose.yaml", |t| {
+        t.replacen(
+            "services:\n",
+            "services:\n  worker:\n    image: busybox:1\n    command: [sleep, \"1\"]\n",
+            1,
+        )
+    });
+    edit(&project, "README.md", |t| format!("{t}\nOur own notes.\n"));
+    edit(&project, ".env", |t| format!("{t}MY_OWN=kept\n"));
+    let secret_before = read(&project, ".env")
+        .lines()
+        .find(|l| l.starts_with("POSTGRES_PASSWORD="))
+        .unwrap()
+        .to_string();
+
+    let out = run(&project, &["add", "redis"]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let compose = read(&project, "compose.yaml");
+    assert!(compose.contains("  worker:\n"), "{compose}");
+    assert!(compose.contains("  redis:\n"), "{compose}");
+    assert!(compose.contains("REDIS_URL"), "the app is wired: {compose}");
+    assert!(read(&project, "README.md").contains("Our own notes."));
+    let env = read(&project, ".env");
+    assert!(env.contains("MY_OWN=kept"), "{env}");
+    assert!(env.contains(&secret_before), "{env}");
+    assert!(env.contains("REDIS_PASSWORD="), "{env}");
+    assert!(read(&project, "brickyard.yaml").contains("- redis"));
+    // The result is a compose file Compose's model accepts.
+    let config = run(&project, &["config", "--services"]);
+    assert!(config.status.success(), "{}", stderr_of(&config));
+    let services = stdout_of(&config);
+    for s in ["app", "postgres", "redis", "worker"] {
+        assert!(services.lines().any(|l| l == s), "{s} missing: {services}");
+    }
+
+    let before_remove = read(&project, "compose.yaml");
+    let out = run(&project, &["remove", "postgres"]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let said = stderr_of(&out);
+    assert!(
+        said.contains("myapp_postgres-data stay on the engine"),
+        "{said}"
+    );
+    let compose = read(&project, "compose.yaml");
+    assert!(!compose.contains("postgres:"), "{compose}");
+    assert!(compose.contains("  worker:\n"));
+
+    let out = run(&project, &["update", "--undo"]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert_eq!(read(&project, "compose.yaml"), before_remove);
+    assert!(read(&project, "brickyard.yaml").contains("- postgres"));
+
+    // Rules are checked as in `new`, and nothing is written.
+    let out = run(&project, &["add", "redsi"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr_of(&out).contains("did you mean `redis`"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert_eq!(read(&project, "compose.yaml"), before_remove);
+}
+
+#[test]
+fn a_catalog_change_merges_with_edits_and_conflicts_are_never_silent() {
+    let (dir, project) = scratch();
+    let team = team_catalog(dir.path());
+    let with_team = |args: &[&str]| {
+        brickyard()
+            .arg("--catalog")
+            .arg(&team)
+            .arg("-C")
+            .arg(&project)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let made = brickyard()
+        .arg("--catalog")
+        .arg(&team)
+        .arg("new")
+        .arg(&project)
+        .args(["--yes", "--services", "redis"])
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", stderr_of(&made));
+    let up_to_date = with_team(&["update", "--check"]);
+    assert!(up_to_date.status.success(), "{}", stderr_of(&up_to_date));
+
+    // The person: an env var on redis, a line of the README rewritten.
+    edit(&project, "compose.yaml", |t| {
+        t.replacen(
+            "    image: redis:7.4.1-bookworm\n",
+            "    image: redis:7.4.1-bookworm\n    labels:\n      team: core\n",
+            1,
+        )
+    });
+    edit(&project, "README.md", |t| {
+        t.replacen(
+            "brickyard up          #",
+            "brickyard up --timeout 300   #",
+            1,
+        )
+    });
+    // The team: a new healthcheck interval, the same README line changed.
+    edit(&team, "services/redis.yaml", |t| {
+        t.replace(
+            "test: [CMD-SHELL, redis-cli ping | grep -q PONG]\n",
+            "test: [CMD-SHELL, redis-cli ping | grep -q PONG]\n      interval: 3s\n",
+        )
+    });
+    edit(&team, "templates/project/README.md.hbs", |t| {
+        t.replacen("brickyard up          #", "brickyard up --wait   #", 1)
+    });
+
+    let check = with_team(&["update", "--check"]);
+    assert_eq!(check.status.code(), Some(1));
+    let listed = stdout_of(&check);
+    assert!(listed.contains("changed  compose.yaml"), "{listed}");
+    assert!(listed.contains("changed  README.md"), "{listed}");
+
+    let compose_before = read(&project, "compose.yaml");
+    let dry = with_team(&["update", "--dry-run"]);
+    assert!(dry.status.success(), "{}", stderr_of(&dry));
+    assert!(
+        stdout_of(&dry).contains("+      interval: 3s"),
+        "{}",
+        stdout_of(&dry)
+    );
+    assert_eq!(read(&project, "compose.yaml"), compose_before);
+
+    let out = with_team(&["update"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    let err = stderr_of(&out);
+    assert!(err.contains("CONFLICT README.md (line"), "{err}");
+    assert!(err.contains("1 file(s) have conflicts"), "{err}");
+    // Both edits to compose.yaml survive.
+    let compose = read(&project, "compose.yaml");
+    assert!(compose.contains("team: core"), "{compose}");
+    assert!(compose.contains("interval: 3s"), "{compose}");
+    let readme = read(&project, "README.md");
+    assert!(
+        readme.contains("<<<<<<< ours\nbrickyard up --timeout 300"),
+        "{readme}"
+    );
+    assert!(readme.contains(">>>>>>> theirs"), "{readme}");
+
+    // Not again while markers remain.
+    let again = with_team(&["update"]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        stderr_of(&again).contains("conflict markers remain in README.md"),
+        "{}",
+        stderr_of(&again)
+    );
+
+    // Resolved by hand: the next update has nothing left to do.
+    edit(&project, "README.md", |t| {
+        let mut out = String::new();
+        let mut skip = false;
+        for line in t.lines() {
+            if line.starts_with("<<<<<<< ") {
+                skip = false;
+                continue;
+            }
+            if line.starts_with("||||||| ") || line.starts_with("=======") {
+                skip = true;
+                continue;
+            }
+            if line.starts_with(">>>>>>> ") {
+                skip = false;
+                continue;
+            }
+            if !skip {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+        out
+    });
+    let settled = with_team(&["update"]);
+    assert!(settled.status.success(), "{}", stderr_of(&settled));
+    assert!(
+        stderr_of(&settled).contains("is up to date"),
+        "{}",
+        stderr_of(&settled)
+    );
+    assert!(read(&project, "README.md").contains("brickyard up --timeout 300"));
+}
+
+#[test]
+fn undo_with_nothing_to_undo_says_so() {
+    let (_dir, project) = scratch();
+    assert!(
+        brickyard()
+            .arg("new")
+            .arg(&project)
+            .arg("--yes")
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    let out = run(&project, &["update", "--undo"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr_of(&out).contains("nothing to undo"),
+        "{}",
+        stderr_of(&out)
+    );
+    let out = run(&project, &["update"]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("is up to date"),
+        "{}",
+        stderr_of(&out)
+    );
+}
