@@ -96,7 +96,13 @@ pub fn up(ui: Ui, dir: &Path, catalog: &Catalog, args: &UpArgs) -> Result<()> {
             return checks::outcome(&results);
         }
         if !ui.quiet {
-            let rows = stack::ps(&engine, &project.name, &schemes).await?;
+            let healthy = report
+                .ready
+                .iter()
+                .filter(|(_, (how, _))| *how == "healthy")
+                .map(|(s, _)| s.clone())
+                .collect();
+            let rows = stack::ps_knowing(&engine, &project.name, &schemes, &healthy).await?;
             print_table(&ui, &rows);
         }
         Ok(())

@@ -942,7 +942,12 @@ impl ServiceRun<'_> {
             .first()
             .map(|m| m.name.clone())
             .unwrap_or_default();
-        for (need, rx) in &self.deps {
+        // Dependencies gate starting: a service whose containers all run
+        // already, unchanged, waits for nothing but its own readiness (a
+        // no-op `up` checks every service at once, not level by level).
+        let starts = self.containers.is_empty() || self.containers.iter().any(|m| m.needs_start);
+        let deps = if starts { &self.deps[..] } else { &[] };
+        for (need, rx) in deps {
             let mut rx = rx.clone();
             self.say(
                 &first,

@@ -2,7 +2,7 @@
 //! away (down). Everything is found by the project label, never by name or
 //! by the compose file, so `down` works when the file is broken or gone.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 use bollard::models::ContainerSummary;
@@ -264,6 +264,17 @@ pub async fn ps(
     project: &str,
     schemes: &Schemes,
 ) -> Result<Vec<ServiceStatus>, EngineError> {
+    ps_knowing(engine, project, schemes, &BTreeSet::new()).await
+}
+
+/// `ps` right after `up`, which has just proven these services healthy:
+/// their checks are not run a second time.
+pub async fn ps_knowing(
+    engine: &Engine,
+    project: &str,
+    schemes: &Schemes,
+    proven_healthy: &BTreeSet<String>,
+) -> Result<Vec<ServiceStatus>, EngineError> {
     let containers = engine.project_containers(project).await?;
     let mut rows = Vec::new();
     for c in &containers {
@@ -287,11 +298,6 @@ pub async fn ps(
             health = wait::Snapshot::from_inspect(&info)
                 .health
                 .unwrap_or_else(|| "none".into());
-        }
-        if health == "starting"
-            && let Some(id) = &c.id
-        {
-            health = probe_now(engine, id).await.unwrap_or(health);
         }
         let mut urls: Vec<String> = c
             .ports
@@ -325,6 +331,23 @@ pub async fn ps(
             urls,
             status,
         });
+    }
+    // Those still `starting` get their healthcheck run now, all at once.
+    let probes = containers
+        .iter()
+        .zip(rows.iter())
+        .map(|(c, row)| async move {
+            match (&c.id, row.health.as_str()) {
+                (_, "starting") if proven_healthy.contains(&row.service) => Some("healthy".into()),
+                (Some(id), "starting") => probe_now(engine, id).await,
+                _ => None,
+            }
+        });
+    let probed = futures_util::future::join_all(probes).await;
+    for (row, health) in rows.iter_mut().zip(probed) {
+        if let Some(h) = health {
+            row.health = h;
+        }
     }
     rows.sort_by(|a, b| {
         a.service
