@@ -41,8 +41,18 @@ pub struct Coded {
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     let ui = ui::Ui::new(cli.quiet);
-    let catalog = catalog::Catalog::load(&cli.catalog)?;
     let dir = cli.project_dir.clone().unwrap_or_else(|| ".".into());
+    // In a project, the catalogs it was made with, unless others are given.
+    let in_project = !matches!(
+        cli.command,
+        Command::New(_) | Command::Demo(_) | Command::Catalog(_)
+    );
+    let catalog_dirs = if cli.catalog.is_empty() && in_project {
+        project::state::recorded_catalogs(&dir)?
+    } else {
+        cli.catalog.clone()
+    };
+    let catalog = catalog::Catalog::load(&catalog_dirs)?;
     match &cli.command {
         Command::New(args) => {
             let mut terminal = prompt::Terminal;

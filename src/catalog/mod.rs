@@ -46,7 +46,8 @@ pub struct Catalog {
 /// One layer of the catalog and a digest of its content.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Source {
-    /// `built-in`, or the directory as given.
+    /// `built-in`, or the directory (absolute when loaded; relative to the
+    /// project in its brickyard.yaml).
     pub source: String,
     /// `sha256:` of every file's path and content, in path order.
     pub digest: String,
@@ -100,7 +101,7 @@ impl Catalog {
             .collect();
         embedded.sort();
         catalog.sources.push(Source {
-            source: "built-in".into(),
+            source: crate::project::state::BUILT_IN.into(),
             digest: digest(embedded.into_iter()),
         });
         for dir in extra_dirs {
@@ -130,7 +131,9 @@ impl Catalog {
             ));
         }
         self.sources.push(Source {
-            source: dir.display().to_string(),
+            source: crate::project::state::lexical_absolute(dir)
+                .display()
+                .to_string(),
             digest: digest(contents.iter().map(|(p, c)| (p.clone(), c.as_slice()))),
         });
         for rel in files {

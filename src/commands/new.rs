@@ -46,7 +46,7 @@ pub fn run(
 }
 
 fn finish(ui: Ui, catalog: &Catalog, args: &NewArgs, plan: &Plan) -> Result<()> {
-    let files = generate::files(catalog, plan)?;
+    let files = generate::files(catalog, plan, &args.path)?;
     for note in &plan.notes {
         ui.status(format!("note: {note}"));
     }
@@ -60,15 +60,60 @@ fn finish(ui: Ui, catalog: &Catalog, args: &NewArgs, plan: &Plan) -> Result<()> 
         return Ok(());
     }
     let count = files.len();
+    if args.force && args.path.is_dir() {
+        return overwrite(ui, plan, &args.path, &files);
+    }
     let files = crate::project::state::with_base(files);
     let written = write::write(&args.path, &files, args.force)?;
     report_written(ui, plan, &args.path, count, &written);
     Ok(())
 }
 
+/// `--force` into an existing directory: all or nothing, every replaced,
+/// removed and kept file named; what it replaced goes to the undo directory.
+fn overwrite(ui: Ui, plan: &Plan, dir: &Path, files: &[generate::GeneratedFile]) -> Result<()> {
+    use crate::project::{state, update};
+    let previous = match dir.join(generate::ANSWERS_FILE) {
+        p if p.exists() => state::read(&p)?.generated,
+        _ => None,
+    };
+    let written_before = previous.map(|g| g.files).unwrap_or_default();
+    let base = state::read_base(dir, &written_before);
+    let o = update::overwrite(&base, &written_before, files, |p| {
+        std::fs::read_to_string(dir.join(p)).ok()
+    });
+    write::preflight(dir, true)?;
+    write::apply(
+        dir,
+        &o.files,
+        &o.deletes,
+        state::UNDO_DIR,
+        state::UNDO_CREATED,
+    )?;
+    ui.done(format!(
+        "wrote {} ({} files; `brickyard update --undo` puts back what was there)",
+        dir.display(),
+        files.len()
+    ));
+    for (what, list) in [
+        ("replaced", &o.replaced),
+        ("removed (no longer generated, unchanged)", &o.removed),
+        ("kept (no longer generated, but you changed it)", &o.kept),
+    ] {
+        if !list.is_empty() {
+            ui.status(format!("  {what}: {}", list.join(", ")));
+        }
+    }
+    if !ui.quiet {
+        ui.status(urls(plan));
+        ui.status(format!("\nNext:\n  cd {}\n  brickyard up", dir.display()));
+    }
+    Ok(())
+}
+
 /// Renders and writes a resolved plan (for `demo`, which settles its own picks).
 pub fn create(catalog: &Catalog, plan: &Plan, path: &Path) -> Result<()> {
-    let files = crate::project::state::with_base(generate::files(catalog, plan)?);
+    let files = crate::project::state::with_base(generate::files(catalog, plan, path)?);
     write::write(path, &files, false)?;
     Ok(())
 }

@@ -145,7 +145,7 @@ fn run(
             .cloned()
             .unwrap_or_else(super::new::random_secret)
     })?;
-    let theirs = generate::files(catalog, &plan)?;
+    let theirs = generate::files(catalog, &plan, dir)?;
     let (written_before, base) = match &project.generated {
         Some(g) => (g.files.clone(), state::read_base(dir, &g.files)),
         // Made before brickyard kept a base: the catalog as it is now, with
@@ -154,7 +154,7 @@ fn run(
             let old = plan::resolve(catalog, &name, &project.answers, |n| {
                 existing.get(n).cloned().unwrap_or_default()
             })?;
-            let files = generate::files(catalog, &old)?;
+            let files = generate::files(catalog, &old, dir)?;
             (
                 files.iter().map(|f| f.path.clone()).collect(),
                 files.into_iter().map(|f| (f.path, f.contents)).collect(),

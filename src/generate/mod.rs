@@ -33,7 +33,13 @@ pub const ENV_FILE: &str = ".env";
 pub const COMPOSE_FILE: &str = "compose.yaml";
 
 /// Every file of the project, sorted by path.
-pub fn files(catalog: &Catalog, plan: &Plan) -> Result<Vec<GeneratedFile>, RenderError> {
+/// `project_dir` is where the project lives: catalog directories are
+/// recorded relative to it, so the project can move with its catalog.
+pub fn files(
+    catalog: &Catalog,
+    plan: &Plan,
+    project_dir: &std::path::Path,
+) -> Result<Vec<GeneratedFile>, RenderError> {
     let specs: Vec<(&str, &str)> = COMMON
         .iter()
         .copied()
@@ -63,7 +69,7 @@ pub fn files(catalog: &Catalog, plan: &Plan) -> Result<Vec<GeneratedFile>, Rende
     written.sort();
     let generated = crate::project::state::Generated {
         brickyard: env!("CARGO_PKG_VERSION").into(),
-        catalog: catalog.sources().to_vec(),
+        catalog: crate::project::state::portable(catalog.sources(), project_dir),
         files: written,
     };
     out.insert(
@@ -205,7 +211,7 @@ mod tests {
                 }
                 let plan = resolve(&catalog, "sample", &answers, |n| format!("s-{n}"))
                     .unwrap_or_else(|e| panic!("{} with {app}: {e}", entry.id));
-                let files = files(&catalog, &plan)
+                let files = files(&catalog, &plan, std::path::Path::new("p"))
                     .unwrap_or_else(|e| panic!("{} with {app}: {e}", entry.id));
                 for spec in &entry.files {
                     assert!(
@@ -225,7 +231,7 @@ mod tests {
         let mut answers = sample_answers(&catalog, "jenkins");
         answers.set(Theme::App, vec!["none".into()]);
         let plan = resolve(&catalog, "sample", &answers, |n| format!("s-{n}")).unwrap();
-        let files = files(&catalog, &plan).unwrap();
+        let files = files(&catalog, &plan, std::path::Path::new("p")).unwrap();
         assert!(files.iter().any(|f| f.path == "Jenkinsfile"));
         assert!(!files.iter().any(|f| f.path == "Dockerfile"));
     }

@@ -11,7 +11,7 @@
 //!   `add` or `remove` (git-ignored), for `brickyard update --undo`.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
@@ -132,8 +132,109 @@ pub fn read_base(dir: &Path, files: &[String]) -> BTreeMap<String, String> {
         .collect()
 }
 
+pub const BUILT_IN: &str = "built-in";
+
+/// `path` made absolute without touching the disk, `.` and `..` resolved.
+pub fn lexical_absolute(path: &Path) -> PathBuf {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut out = PathBuf::new();
+    for c in abs.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// `path` relative to `base` (both made absolute), with `..` as needed.
+fn relative(path: &Path, base: &Path) -> PathBuf {
+    let (path, base) = (lexical_absolute(path), lexical_absolute(base));
+    let p: Vec<Component> = path.components().collect();
+    let b: Vec<Component> = base.components().collect();
+    let common = p.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    if common == 0 {
+        return path;
+    }
+    let mut out = PathBuf::new();
+    for _ in common..b.len() {
+        out.push("..");
+    }
+    for c in &p[common..] {
+        out.push(c);
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
+}
+
+/// The catalog layers as a project records them: directories relative to
+/// the project.
+pub fn portable(sources: &[Source], project_dir: &Path) -> Vec<Source> {
+    sources
+        .iter()
+        .map(|s| Source {
+            source: if s.source == BUILT_IN {
+                s.source.clone()
+            } else {
+                relative(Path::new(&s.source), project_dir)
+                    .to_string_lossy()
+                    .replace('\\', "/")
+            },
+            digest: s.digest.clone(),
+        })
+        .collect()
+}
+
+/// The catalog directories a project was made with (from its
+/// brickyard.yaml), resolved against it; an error names the one that is
+/// not there and the way out.
+pub fn recorded_catalogs(project_dir: &Path) -> Result<Vec<PathBuf>> {
+    let file = project_dir.join(ANSWERS_FILE);
+    if !file.exists() {
+        return Ok(Vec::new());
+    }
+    let Some(generated) = read(&file)?.generated else {
+        return Ok(Vec::new());
+    };
+    let mut dirs = Vec::new();
+    for s in generated.catalog.iter().filter(|s| s.source != BUILT_IN) {
+        let dir = project_dir.join(&s.source);
+        if !dir.is_dir() {
+            anyhow::bail!(
+                "this project was made with the catalog directory {} ({} records it), and it is not there\n  pass the catalog with --catalog DIR (brickyard then records the new place)",
+                s.source,
+                file.display()
+            );
+        }
+        dirs.push(dir);
+    }
+    Ok(dirs)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn catalogs_are_recorded_relative_to_the_project() {
+        let rel = |p: &str, b: &str| relative(Path::new(p), Path::new(b));
+        assert_eq!(
+            rel("/work/team", "/work/apps/myapp"),
+            PathBuf::from("../../team")
+        );
+        assert_eq!(
+            rel("/work/apps/myapp/cat", "/work/apps/myapp"),
+            PathBuf::from("cat")
+        );
+        assert_eq!(
+            rel("/work/x/../team", "/work/apps"),
+            PathBuf::from("../team")
+        );
+    }
+
     use super::*;
 
     #[test]
@@ -152,7 +253,7 @@ mod tests {
         let generated = Generated {
             brickyard: "0.1.0".into(),
             catalog: vec![Source {
-                source: "built-in".into(),
+                source: BUILT_IN.into(),
                 digest: "sha256:00".into(),
             }],
             files: vec!["compose.yaml".into()],

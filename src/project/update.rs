@@ -153,6 +153,80 @@ fn env_change(
     )
 }
 
+/// `new --force` over an existing directory: every file brickyard makes is
+/// replaced (except `.env`, which keeps every line and gains the missing
+/// secrets); a file it made before and makes no more is removed if
+/// unchanged, kept if the person changed it. What it does, file by file.
+#[derive(Debug, Default)]
+pub struct Overwrite {
+    pub files: Vec<GeneratedFile>,
+    pub deletes: Vec<String>,
+    pub replaced: Vec<String>,
+    pub removed: Vec<String>,
+    pub kept: Vec<String>,
+}
+
+pub fn overwrite(
+    base: &BTreeMap<String, String>,
+    written_before: &[String],
+    theirs: &[GeneratedFile],
+    mine: impl Fn(&str) -> Option<String>,
+) -> Overwrite {
+    let mut out = Overwrite::default();
+    let mut files = Vec::new();
+    for t in theirs {
+        let current = mine(&t.path);
+        let contents = if t.path == ENV_FILE {
+            let change = env_change(current.as_deref().unwrap_or(""), &t.contents, |o, a| {
+                FileChange {
+                    path: t.path.clone(),
+                    outcome: o,
+                    after: a,
+                    private: true,
+                }
+            });
+            change.after.or(current.clone()).unwrap_or_default()
+        } else {
+            t.contents.clone()
+        };
+        if current.as_ref().is_some_and(|c| *c != contents) {
+            out.replaced.push(t.path.clone());
+        }
+        files.push(GeneratedFile {
+            contents,
+            ..t.clone()
+        });
+    }
+    let stale: Vec<FileChange> = written_before
+        .iter()
+        .filter(|p| !theirs.iter().any(|t| &t.path == *p))
+        .map(|p| {
+            let outcome = match (mine(p), base.get(p)) {
+                (None, _) => Outcome::Unchanged,
+                (Some(m), Some(b)) if &m == b => Outcome::Removed,
+                (Some(_), _) => Outcome::KeptChanged,
+            };
+            if outcome == Outcome::Removed {
+                out.removed.push(p.clone());
+            } else if outcome == Outcome::KeptChanged {
+                out.kept.push(p.clone());
+            }
+            FileChange {
+                path: p.clone(),
+                outcome,
+                after: None,
+                private: false,
+            }
+        })
+        .collect();
+    let (mut with_base, deletes) = to_write(&stale, theirs);
+    // `to_write` gave the base copies; the files themselves are ours.
+    with_base.retain(|f| f.path.starts_with(state::BASE_DIR));
+    out.files = files.into_iter().chain(with_base).collect();
+    out.deletes = deletes;
+    out
+}
+
 /// A `.env` as Compose reads it; one that does not parse is read line by
 /// line (`KEY=value`), so its keys are still known and none is added twice.
 fn env_values(text: &str) -> BTreeMap<String, String> {

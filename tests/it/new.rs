@@ -461,6 +461,50 @@ fn force_keeps_the_secrets_the_volumes_were_made_with() {
 }
 
 #[test]
+fn force_names_what_it_replaces_removes_stale_files_and_keeps_the_persons() {
+    let (_dir, project) = scratch();
+    let new = |app: &str| {
+        brickyard()
+            .arg("new")
+            .arg(&project)
+            .args(["--yes", "--app", app, "--force"])
+            .output()
+            .unwrap()
+    };
+    assert!(new("python").status.success());
+    fs::write(project.join("notes.txt"), "mine\n").unwrap();
+    let env = fs::read_to_string(project.join(".env")).unwrap();
+    fs::write(project.join(".env"), format!("{env}MY_OWN=kept\n")).unwrap();
+    fs::write(project.join("app/test_main.py"), "# edited\n").unwrap();
+
+    let out = new("node");
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let err = stderr_of(&out);
+    // Named, not counted.
+    assert!(
+        err.contains("replaced") && err.contains("compose.yaml"),
+        "{err}"
+    );
+    assert!(
+        err.contains("removed") && err.contains("app/main.py"),
+        "{err}"
+    );
+    assert!(
+        err.contains("kept") && err.contains("app/test_main.py"),
+        "{err}"
+    );
+    assert!(!project.join("app/main.py").exists());
+    assert!(project.join("app/test_main.py").exists());
+    assert_eq!(
+        fs::read_to_string(project.join("notes.txt")).unwrap(),
+        "mine\n"
+    );
+    let after = fs::read_to_string(project.join(".env")).unwrap();
+    assert!(after.starts_with(&env), "{after}");
+    assert!(after.contains("MY_OWN=kept"), "{after}");
+}
+
+#[test]
 fn without_a_terminal_the_missing_flags_are_named() {
     let (_dir, project) = scratch();
     let err = new_fails(&project, &["--ci", "jenkins"]);

@@ -233,7 +233,9 @@ fn a_catalog_change_merges_with_edits_and_conflicts_are_never_silent() {
         }
         out
     });
-    let settled = with_team(&["update"]);
+    // The project recorded its catalog: no --catalog needed any more.
+    assert!(read(&project, "brickyard.yaml").contains("source: ../team"));
+    let settled = run(&project, &["update"]);
     assert!(settled.status.success(), "{}", stderr_of(&settled));
     assert!(
         stderr_of(&settled).contains("is up to date"),
@@ -270,4 +272,41 @@ fn undo_with_nothing_to_undo_says_so() {
         "{}",
         stderr_of(&out)
     );
+}
+
+#[test]
+fn a_recorded_catalog_that_moved_is_named_with_the_way_out() {
+    let (dir, project) = scratch();
+    let team = team_catalog(dir.path());
+    let made = brickyard()
+        .arg("--catalog")
+        .arg(&team)
+        .arg("new")
+        .arg(&project)
+        .arg("--yes")
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", stderr_of(&made));
+    let moved = dir.path().join("team-moved");
+    fs::rename(&team, &moved).unwrap();
+    for args in [&["update"][..], &["add", "mailpit"], &["verify"]] {
+        let out = run(&project, args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = stderr_of(&out);
+        assert!(
+            err.contains("made with the catalog directory ../team")
+                && err.contains("--catalog DIR"),
+            "{args:?}: {err}"
+        );
+    }
+    let out = brickyard()
+        .arg("--catalog")
+        .arg(&moved)
+        .arg("-C")
+        .arg(&project)
+        .arg("update")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(read(&project, "brickyard.yaml").contains("source: ../team-moved"));
 }

@@ -31,7 +31,7 @@ fn generate_all(root: &Path) -> Vec<PathBuf> {
             let name = format!("p{:03}-{}-{app}", seen.len(), entry.id);
             let plan = resolve(&catalog, &name, &answers, |n| format!("test-{n}")).unwrap();
             let project = root.join(&name);
-            write::write(&project, &files(&catalog, &plan).unwrap(), false).unwrap();
+            write::write(&project, &files(&catalog, &plan, &project).unwrap(), false).unwrap();
             seen.insert(key, project);
         }
     }
@@ -188,7 +188,7 @@ fn generated_apps_pass_their_own_tests() {
         })
         .unwrap();
         let project = dir.path().join(app);
-        write::write(&project, &files(&catalog, &plan).unwrap(), false).unwrap();
+        write::write(&project, &files(&catalog, &plan, &project).unwrap(), false).unwrap();
         let app_dir = project.join("app");
         match app {
             "python" => run(
