@@ -184,6 +184,16 @@ fn run(
         ui.status(ui.dim("dry run: nothing was written"));
         return Ok(());
     }
+    let nothing = changes.iter().all(|c| c.outcome == Outcome::Unchanged)
+        && theirs
+            .iter()
+            .filter(|f| state::in_base(&f.path))
+            .all(|f| base.get(&f.path) == Some(&f.contents));
+    if nothing {
+        // Writing nothing keeps the undo of the last real change.
+        ui.done(format!("{} is up to date", plan.project));
+        return Ok(());
+    }
     let (files, deletes) = update::to_write(&changes, &theirs);
     write::apply(dir, &files, &deletes, state::UNDO_DIR, state::UNDO_CREATED)?;
     let mut changed = 0;

@@ -88,6 +88,16 @@ fn add_and_remove_keep_every_edit_and_undo_puts_it_back() {
         assert!(services.lines().any(|l| l == s), "{s} missing: {services}");
     }
 
+    // An update with nothing to do keeps the undo of the last change.
+    let out = run(&project, &["update"]);
+    assert!(
+        stderr_of(&out).contains("is up to date"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert!(read(&project, ".brickyard/undo/compose.yaml").contains("  worker:\n"));
+    assert!(!read(&project, ".brickyard/undo/compose.yaml").contains("  redis:\n"));
+
     let before_remove = read(&project, "compose.yaml");
     let out = run(&project, &["remove", "postgres"]);
     assert!(out.status.success(), "{}", stderr_of(&out));
