@@ -228,7 +228,19 @@ pub fn resolve(
     catalog: &Catalog,
     project: &str,
     answers: &Answers,
+    secret: impl FnMut(&str) -> String,
+) -> Result<Plan, PlanError> {
+    resolve_on(catalog, project, answers, secret, &|_| true)
+}
+
+/// `resolve`, giving a port not yet recorded only if `port_free` says the
+/// machine has it free (recorded ports stay as they are).
+pub fn resolve_on(
+    catalog: &Catalog,
+    project: &str,
+    answers: &Answers,
     mut secret: impl FnMut(&str) -> String,
+    port_free: &dyn Fn(u16) -> bool,
 ) -> Result<Plan, PlanError> {
     check_project_name(project)?;
     let mut notes = Vec::new();
@@ -300,7 +312,7 @@ pub fn resolve(
         }
     }
 
-    let services = plan_services(&picked, answers)?;
+    let services = plan_services(&picked, answers, port_free)?;
 
     let mut secrets = BTreeMap::new();
     for entry in &picked {
@@ -425,7 +437,11 @@ fn lookup<'c>(catalog: &'c Catalog, theme: Theme, id: &str) -> Result<&'c Entry,
 
 /// Collects each entry's compose services and gives every published port a
 /// host port on 127.0.0.1 that no other service of the project has.
-fn plan_services(picked: &[&Entry], answers: &Answers) -> Result<Vec<PlannedService>, PlanError> {
+fn plan_services(
+    picked: &[&Entry],
+    answers: &Answers,
+    port_free: &dyn Fn(u16) -> bool,
+) -> Result<Vec<PlannedService>, PlanError> {
     // The app first, then what it uses: earlier services get first claim on ports.
     let mut ordered: Vec<&&Entry> = picked.iter().collect();
     ordered.sort_by_key(|e| match e.theme {
@@ -474,7 +490,7 @@ fn plan_services(picked: &[&Entry], answers: &Answers) -> Result<Vec<PlannedServ
                 Some(&h) => h,
                 None => {
                     let mut h = spec.host;
-                    while taken.contains_key(&h) {
+                    while taken.contains_key(&h) || !port_free(h) {
                         h = h.checked_add(1).ok_or_else(|| PlanError::Ports {
                             message: format!("no free host port above {} for {key}", spec.host),
                         })?;
@@ -557,6 +573,22 @@ mod tests {
         let unique: BTreeSet<u16> = hosts.iter().copied().collect();
         assert_eq!(hosts.len(), unique.len(), "{hosts:?}");
         assert_eq!(plan.answers.ports.len(), hosts.len());
+    }
+
+    #[test]
+    fn a_port_the_machine_uses_is_skipped_but_a_recorded_one_stays() {
+        let catalog = Catalog::load(&[]).unwrap();
+        let mut answers = Answers {
+            services: Some(vec!["redis".into(), "postgres".into()]),
+            ..Default::default()
+        };
+        answers.ports.insert("postgres:5432".into(), 5432);
+        // 6379 is in use on the machine; so is 5432, but it is recorded.
+        let free = |p: u16| p != 6379 && p != 5432;
+        let plan = resolve_on(&catalog, "p", &answers, |_| String::new(), &free).unwrap();
+        assert_eq!(plan.service("redis").unwrap().ports[0].1, 6380);
+        assert_eq!(plan.service("postgres").unwrap().ports[0].1, 5432);
+        assert_eq!(plan.answers.ports["redis:6379"], 6380);
     }
 
     #[test]

@@ -266,24 +266,26 @@ pub fn resolve(
 ) -> Result<Plan> {
     // With --force over an existing project, keep its secrets: its volumes were made with them.
     let existing = if force {
-        read_env(&target.join(generate::ENV_FILE))
+        crate::project::state::secrets(target)?
     } else {
         BTreeMap::new()
     };
-    let plan = plan::resolve(catalog, project, answers, |name| {
-        existing.get(name).cloned().unwrap_or_else(random_secret)
-    })?;
+    let plan = plan::resolve_on(
+        catalog,
+        project,
+        answers,
+        |name| existing.get(name).cloned().unwrap_or_else(random_secret),
+        &port_free_here,
+    )?;
     Ok(plan)
 }
 
-fn read_env(path: &Path) -> BTreeMap<String, String> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .filter(|l| !l.trim_start().starts_with('#'))
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-        .collect()
+/// Whether the machine has `port` free where the generated stack binds it.
+/// `BRICKYARD_PORT_CHECK=0` takes the catalog's ports as they are (output
+/// that does not depend on the machine, e.g. for snapshots).
+pub fn port_free_here(port: u16) -> bool {
+    std::env::var("BRICKYARD_PORT_CHECK").is_ok_and(|v| v == "0")
+        || crate::engine::execute::port_is_free("127.0.0.1", port, "tcp")
 }
 
 /// 32 characters from the OS's random source, letters and digits only so

@@ -10,7 +10,6 @@ use anyhow::{Context, Result, bail};
 
 use crate::catalog::{Catalog, Theme};
 use crate::cli::{ChangeArgs, UpdateArgs};
-use crate::compose::dotenv;
 use crate::generate::{self, ANSWERS_FILE, ENV_FILE, GeneratedFile, write};
 use crate::plan::{self, Answers};
 use crate::project::merge;
@@ -138,13 +137,19 @@ fn run(
         Some(n) => n.clone(),
         None => super::new::project_name(&std::path::absolute(dir)?)?,
     };
-    let existing = secrets(dir)?;
-    let plan = plan::resolve(catalog, &name, answers, |n| {
-        existing
-            .get(n)
-            .cloned()
-            .unwrap_or_else(super::new::random_secret)
-    })?;
+    let existing = state::secrets(dir)?;
+    let plan = plan::resolve_on(
+        catalog,
+        &name,
+        answers,
+        |n| {
+            existing
+                .get(n)
+                .cloned()
+                .unwrap_or_else(super::new::random_secret)
+        },
+        &super::new::port_free_here,
+    )?;
     let theirs = generate::files(catalog, &plan, dir)?;
     let (written_before, base) = match &project.generated {
         Some(g) => (g.files.clone(), state::read_base(dir, &g.files)),
@@ -226,20 +231,6 @@ fn run(
         ));
     }
     Ok(())
-}
-
-/// The secrets the project already has (its volumes were made with them).
-fn secrets(dir: &Path) -> Result<BTreeMap<String, String>> {
-    let path = dir.join(ENV_FILE);
-    match std::fs::read_to_string(&path) {
-        Ok(text) => dotenv::parse(&text).map_err(|e| {
-            anyhow::anyhow!(
-                "{} cannot be read ({e}); fix it so brickyard keeps its secrets",
-                path.display()
-            )
-        }),
-        Err(_) => Ok(BTreeMap::new()),
-    }
 }
 
 /// Refuses to go on while a file brickyard tracks holds conflict markers.

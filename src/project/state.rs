@@ -134,6 +134,21 @@ pub fn read_base(dir: &Path, files: &[String]) -> BTreeMap<String, String> {
 
 pub const BUILT_IN: &str = "built-in";
 
+/// The secrets a project already has (its volumes were made with them),
+/// read from `.env` as Compose reads it.
+pub fn secrets(dir: &Path) -> Result<BTreeMap<String, String>> {
+    let path = dir.join(ENV_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => crate::compose::dotenv::parse(&text).map_err(|e| {
+            anyhow::anyhow!(
+                "{} cannot be read ({e}); fix it so brickyard keeps its secrets",
+                path.display()
+            )
+        }),
+        Err(_) => Ok(BTreeMap::new()),
+    }
+}
+
 /// `path` made absolute without touching the disk, `.` and `..` resolved.
 pub fn lexical_absolute(path: &Path) -> PathBuf {
     let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());

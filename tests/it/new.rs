@@ -14,6 +14,7 @@ use crate::support::{brickyard, catalog_fails, fixture, new_fails, scratch, stde
 fn yes_takes_the_defaults_and_says_what_to_do_next() {
     let (_dir, project) = scratch();
     brickyard()
+        .env("BRICKYARD_PORT_CHECK", "0")
         .arg("new")
         .arg(&project)
         .arg("--yes")
@@ -461,6 +462,25 @@ fn force_keeps_the_secrets_the_volumes_were_made_with() {
 }
 
 #[test]
+fn a_port_in_use_on_the_machine_is_skipped() {
+    let (_dir, project) = scratch();
+    // Hold the app's port, as another stack would.
+    let held = std::net::TcpListener::bind("127.0.0.1:8000");
+    let out = brickyard()
+        .arg("new")
+        .arg(&project)
+        .args(["--yes", "--services", "none", "--monitoring", "none"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let answers = fs::read_to_string(project.join("brickyard.yaml")).unwrap();
+    // Held by this test or by something else: either way not given out.
+    let _held = held;
+    assert!(answers.contains("app:8000: 80"), "{answers}");
+    assert!(!answers.contains("app:8000: 8000\n"), "{answers}");
+}
+
+#[test]
 fn force_names_what_it_replaces_removes_stale_files_and_keeps_the_persons() {
     let (_dir, project) = scratch();
     let new = |app: &str| {
@@ -693,6 +713,7 @@ fn snapshot_of_each_preset() {
     for preset in ["minimal", "demo", "full"] {
         let (_dir, project) = scratch();
         brickyard()
+            .env("BRICKYARD_PORT_CHECK", "0")
             .args(["new", "--preset", preset])
             .arg(&project)
             .assert()
