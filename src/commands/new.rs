@@ -207,16 +207,59 @@ fn settle(catalog: &Catalog, args: &NewArgs) -> Result<Answers> {
         answers = answers.or(&preset.picks);
     }
     if args.yes {
-        for theme in answers.unsettled() {
-            let defaults: Vec<String> = catalog
-                .in_theme(theme)
-                .filter(|e| e.default)
-                .map(|e| e.id.clone())
-                .collect();
-            answers.set(theme, defaults);
-        }
+        answers = with_defaults(catalog, answers);
     }
     Ok(answers)
+}
+
+/// Fills the unsettled themes with the catalog's defaults, chosen so the
+/// rules hold given what was picked: a default the explicit picks rule out
+/// gives way to the entry made for them (`--vcs gitlab` gets gitlab-ci, not
+/// GitHub Actions), else to the first that fits, else to none.
+fn with_defaults(catalog: &Catalog, answers: Answers) -> Answers {
+    let unsettled = answers.unsettled();
+    let explicit: Vec<String> = answers.all_ids().into_iter().map(String::from).collect();
+    let mut filled = answers;
+    for &theme in &unsettled {
+        let defaults: Vec<String> = catalog
+            .in_theme(theme)
+            .filter(|e| e.default)
+            .map(|e| e.id.clone())
+            .collect();
+        filled.set(theme, defaults);
+    }
+    let fits =
+        |a: &Answers| plan::resolve_on(catalog, "p", a, |_| String::new(), &|_| true).is_ok();
+    if fits(&filled) {
+        return filled;
+    }
+    for &theme in unsettled.iter().filter(|t| !t.is_multi()) {
+        // How closely an entry is made for the explicit picks: the fewest
+        // options of a requirement they meet (gitlab-ci needs [gitlab]).
+        let made_for = |e: &&crate::catalog::Entry| {
+            e.requires
+                .iter()
+                .filter(|r| r.one_of.iter().any(|id| explicit.contains(id)))
+                .map(|r| r.one_of.len())
+                .min()
+                .unwrap_or(usize::MAX)
+        };
+        let mut candidates: Vec<&crate::catalog::Entry> = catalog.in_theme(theme).collect();
+        // Made for the explicit picks first, then the default, then the rest.
+        candidates.sort_by_key(|e| (made_for(e), !e.default));
+        let ids = candidates
+            .iter()
+            .map(|e| e.id.clone())
+            .chain(std::iter::once("none".to_string()));
+        for id in ids {
+            let mut trial = filled.clone();
+            trial.set(theme, vec![id]);
+            if fits(&trial) {
+                return trial;
+            }
+        }
+    }
+    filled
 }
 
 fn ask(

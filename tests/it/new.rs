@@ -462,6 +462,25 @@ fn force_keeps_the_secrets_the_volumes_were_made_with() {
 }
 
 #[test]
+fn yes_chooses_defaults_that_fit_the_explicit_picks() {
+    for (vcs, ci) in [("gitlab", "gitlab-ci"), ("github", "github-actions")] {
+        let (_dir, project) = scratch();
+        let out = brickyard()
+            .arg("new")
+            .arg(&project)
+            .args(["--vcs", vcs, "--yes"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{vcs}: {}", stderr_of(&out));
+        let answers = fs::read_to_string(project.join("brickyard.yaml")).unwrap();
+        assert!(
+            answers.contains(&format!("\nci: {ci}\n")),
+            "{vcs}: {answers}"
+        );
+    }
+}
+
+#[test]
 fn a_port_in_use_on_the_machine_is_skipped() {
     let (_dir, project) = scratch();
     // Hold the app's port, as another stack would.
