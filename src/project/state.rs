@@ -101,16 +101,26 @@ pub fn render(answers: &Answers, generated: &Generated) -> String {
 
 /// The files as written, plus their copies in the base directory.
 pub fn with_base(files: Vec<GeneratedFile>) -> Vec<GeneratedFile> {
-    let base: Vec<GeneratedFile> = files
+    let base = base_copies(&files);
+    files.into_iter().chain(base).collect()
+}
+
+/// The base directory's copies of `files` (those that have one).
+pub fn base_copies(files: &[GeneratedFile]) -> Vec<GeneratedFile> {
+    files
         .iter()
         .filter(|f| in_base(&f.path))
         .map(|f| GeneratedFile {
-            path: format!("{BASE_DIR}/{}", f.path),
+            path: base_path(&f.path),
             contents: f.contents.clone(),
             private: false,
         })
-        .collect();
-    files.into_iter().chain(base).collect()
+        .collect()
+}
+
+/// Where a file's base copy lives.
+pub fn base_path(path: &str) -> String {
+    format!("{BASE_DIR}/{path}")
 }
 
 /// Whether a generated file has a copy in the base (not the secrets, not

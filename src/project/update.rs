@@ -127,13 +127,22 @@ fn env_change(
     theirs: &str,
     change: impl Fn(Outcome, Option<String>) -> FileChange,
 ) -> FileChange {
+    match merge_env(mine, theirs) {
+        None => change(Outcome::Unchanged, None),
+        Some((text, added)) => change(Outcome::SecretsAdded(added), Some(text)),
+    }
+}
+
+/// `mine` with the variables of `theirs` it lacks appended, and their
+/// names; `None` when it lacks none.
+fn merge_env(mine: &str, theirs: &str) -> Option<(String, Vec<String>)> {
     let have = env_values(mine);
     let missing: Vec<(String, String)> = env_values(theirs)
         .into_iter()
         .filter(|(k, _)| !have.contains_key(k))
         .collect();
     if missing.is_empty() {
-        return change(Outcome::Unchanged, None);
+        return None;
     }
     let mut text = mine.to_string();
     if !text.is_empty() && !text.ends_with('\n') {
@@ -147,10 +156,7 @@ fn env_change(
     for (k, v) in &missing {
         text.push_str(&format!("{k}={v}\n"));
     }
-    change(
-        Outcome::SecretsAdded(missing.into_iter().map(|(k, _)| k).collect()),
-        Some(text),
-    )
+    Some((text, missing.into_iter().map(|(k, _)| k).collect()))
 }
 
 /// `new --force` over an existing directory: every file brickyard makes is
@@ -173,57 +179,37 @@ pub fn overwrite(
     mine: impl Fn(&str) -> Option<String>,
 ) -> Overwrite {
     let mut out = Overwrite::default();
-    let mut files = Vec::new();
     for t in theirs {
         let current = mine(&t.path);
-        let contents = if t.path == ENV_FILE {
-            let change = env_change(current.as_deref().unwrap_or(""), &t.contents, |o, a| {
-                FileChange {
-                    path: t.path.clone(),
-                    outcome: o,
-                    after: a,
-                    private: true,
-                }
-            });
-            change.after.or(current.clone()).unwrap_or_default()
-        } else {
-            t.contents.clone()
+        let contents = match (&current, t.path == ENV_FILE) {
+            (Some(c), true) => {
+                merge_env(c, &t.contents).map_or_else(|| c.clone(), |(text, _)| text)
+            }
+            _ => t.contents.clone(),
         };
         if current.as_ref().is_some_and(|c| *c != contents) {
             out.replaced.push(t.path.clone());
         }
-        files.push(GeneratedFile {
+        out.files.push(GeneratedFile {
             contents,
             ..t.clone()
         });
     }
-    let stale: Vec<FileChange> = written_before
+    let stale: Vec<&str> = written_before
         .iter()
-        .filter(|p| !theirs.iter().any(|t| &t.path == *p))
-        .map(|p| {
-            let outcome = match (mine(p), base.get(p)) {
-                (None, _) => Outcome::Unchanged,
-                (Some(m), Some(b)) if &m == b => Outcome::Removed,
-                (Some(_), _) => Outcome::KeptChanged,
-            };
-            if outcome == Outcome::Removed {
-                out.removed.push(p.clone());
-            } else if outcome == Outcome::KeptChanged {
-                out.kept.push(p.clone());
-            }
-            FileChange {
-                path: p.clone(),
-                outcome,
-                after: None,
-                private: false,
-            }
-        })
+        .map(String::as_str)
+        .filter(|p| !theirs.iter().any(|t| t.path == *p))
         .collect();
-    let (mut with_base, deletes) = to_write(&stale, theirs);
-    // `to_write` gave the base copies; the files themselves are ours.
-    with_base.retain(|f| f.path.starts_with(state::BASE_DIR));
-    out.files = files.into_iter().chain(with_base).collect();
-    out.deletes = deletes;
+    for p in &stale {
+        match (mine(p), base.get(*p)) {
+            (None, _) => {}
+            (Some(m), Some(b)) if &m == b => out.removed.push(p.to_string()),
+            (Some(_), _) => out.kept.push(p.to_string()),
+        }
+    }
+    out.files.extend(state::base_copies(theirs));
+    out.deletes = out.removed.clone();
+    out.deletes.extend(stale_base(stale.into_iter(), theirs));
     out
 }
 
@@ -265,20 +251,17 @@ pub fn to_write(
         .map(|c| c.path.clone())
         .collect();
     // The base becomes what brickyard made now.
-    let made: BTreeSet<&str> = theirs.iter().map(|f| f.path.as_str()).collect();
-    for f in theirs.iter().filter(|f| state::in_base(&f.path)) {
-        files.push(GeneratedFile {
-            path: format!("{}/{}", state::BASE_DIR, f.path),
-            contents: f.contents.clone(),
-            private: false,
-        });
-    }
-    for c in changes {
-        if !made.contains(c.path.as_str()) && state::in_base(&c.path) {
-            deletes.push(format!("{}/{}", state::BASE_DIR, c.path));
-        }
-    }
+    files.extend(state::base_copies(theirs));
+    deletes.extend(stale_base(changes.iter().map(|c| c.path.as_str()), theirs));
     (files, deletes)
+}
+
+/// The base copies of files brickyard no longer makes.
+fn stale_base<'a>(paths: impl Iterator<Item = &'a str>, theirs: &[GeneratedFile]) -> Vec<String> {
+    paths
+        .filter(|p| state::in_base(p) && !theirs.iter().any(|t| t.path == *p))
+        .map(state::base_path)
+        .collect()
 }
 
 #[cfg(test)]

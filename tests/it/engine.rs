@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::docker::{IMAGE, Stack, docker, docker_tier, free_port, ok, on_podman, stdout};
-use crate::support::{bin, brickyard, stderr_of};
+use crate::support::{bin, brickyard, failed, stderr_of};
 
 fn ids(stack: &Stack) -> Vec<String> {
     let out = docker(&[
@@ -34,17 +34,6 @@ fn compose(stack: &Stack, args: &[&str]) -> std::process::Output {
         .env_remove("COMPOSE_PROJECT_NAME")
         .output()
         .expect("docker compose runs")
-}
-
-/// The output of a command that must fail with exit code 1: its stderr.
-fn failed(out: std::process::Output) -> String {
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "expected a failure:\n{}",
-        stderr_of(&out)
-    );
-    stderr_of(&out)
 }
 
 fn labels(kind: &str, name: &str) -> String {

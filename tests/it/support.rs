@@ -66,7 +66,11 @@ pub fn switch(name: &str) -> bool {
 
 /// Runs a command that must fail with exit code 1; what it said on stderr.
 pub fn fails(cmd: &mut Command) -> String {
-    let out = cmd.output().expect("brickyard runs");
+    failed(cmd.output().expect("brickyard runs"))
+}
+
+/// The output of a command that must have failed with exit code 1: its stderr.
+pub fn failed(out: std::process::Output) -> String {
     assert_eq!(
         out.status.code(),
         Some(1),
