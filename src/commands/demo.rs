@@ -18,45 +18,77 @@ use crate::ui::Ui;
 
 pub fn run(ui: Ui, catalog: &Catalog, args: &DemoArgs) -> Result<()> {
     let t0 = Instant::now();
-    let path = match &args.dir {
-        Some(dir) => dir.clone(),
-        None => {
-            // Kept on purpose: the person can look at what was made.
-            let base = tempfile::Builder::new()
-                .prefix("brickyard-demo-")
-                .tempdir()?
-                .keep();
-            let suffix: String = new::random_secret()
-                .to_ascii_lowercase()
-                .chars()
-                .take(6)
-                .collect();
-            base.join(format!("demo-{suffix}"))
-        }
-    };
-    write::preflight(&path, false)?;
-    let name = new::project_name(&path)?;
-    let mut answers = catalog
-        .preset("demo")
-        .context("the catalog has no `demo` preset")?
-        .picks
-        .clone();
-    let first = new::resolve(catalog, &name, &answers, &path, false)?;
-    answers.ports = free_ports(&first);
-    let plan = new::resolve(catalog, &name, &answers, &path, false)?;
-    new::create(catalog, &plan, &path)?;
-    let generate_secs = t0.elapsed().as_secs_f64();
-    ui.status(format!("demo project: {}", path.display()));
-
-    let project = crate::commands::stack::load(&ui, &path, &Default::default())?;
-    let schemes = verify::schemes(catalog, &project);
     crate::commands::stack::runtime()?.block_on(async {
+        // No engine, no demo: nothing is made before one answers.
         let engine = Engine::connect().await?;
+        let path = match &args.dir {
+            Some(dir) => dir.clone(),
+            None => {
+                // Kept on purpose: the person can look at what was made.
+                let base = tempfile::Builder::new()
+                    .prefix("brickyard-demo-")
+                    .tempdir()?
+                    .keep();
+                let suffix: String = new::random_secret()
+                    .to_ascii_lowercase()
+                    .chars()
+                    .take(6)
+                    .collect();
+                base.join(format!("demo-{suffix}"))
+            }
+        };
+        write::preflight(&path, false)?;
+        let name = new::project_name(&path)?;
+        let mut answers = catalog
+            .preset("demo")
+            .context("the catalog has no `demo` preset")?
+            .picks
+            .clone();
+        let generating = Instant::now();
+        let first = new::resolve(catalog, &name, &answers, &path, false)?;
+        // Ports other stacks' containers hold or will hold when started.
+        let mut taken: Vec<u16> = engine.claimed_ports().await.into_iter().collect();
+        answers.ports = free_ports(&first, &taken);
+        let plan = new::resolve(catalog, &name, &answers, &path, false)?;
+        new::create(catalog, &plan, &path, false)?;
+        let generate_secs = generating.elapsed().as_secs_f64();
+        ui.status(format!("demo project: {}", path.display()));
         let opts = execute::UpOptions { timeout: Duration::from_secs(args.timeout), ..Default::default() };
-        let report = crate::commands::stack::up_interruptible(&engine, &ui, &project, &opts, &schemes)
-            .await
-            .map_err(|e| e.context(teardown_hint(&path)))?;
-        let up_secs = t0.elapsed().as_secs_f64() - generate_secs;
+        // Ports are chosen free, but another stack starting at the same
+        // moment can take one before ours binds it: then choose again.
+        let mut attempts = 0;
+        let up_started = Instant::now();
+        let (project, report) = loop {
+            let project = crate::commands::stack::load(&ui, &path, &Default::default())?;
+            let schemes = verify::schemes(catalog, &project);
+            let outcome =
+                crate::commands::stack::up_interruptible(&engine, &ui, &project, &opts, &schemes).await;
+            match outcome {
+                Ok(report) => break (project, report),
+                Err(e) => match e.downcast_ref::<execute::UpError>() {
+                    Some(execute::UpError::PortsTaken { ports, .. }) if attempts < PORT_RETRIES => {
+                        attempts += 1;
+                        ui.status(format!(
+                            "port {} was taken meanwhile by something else starting; choosing other ports and starting again",
+                            ports.iter().map(u16::to_string).collect::<Vec<_>>().join(", ")
+                        ));
+                        stack::down(&engine, &project.name, true).await?;
+                        // Whoever else is starting chose at the same moment
+                        // too: wait a random while, so the next choice sees
+                        // their containers, and skip what they claim.
+                        tokio::time::sleep(Duration::from_millis(200 + jitter_ms(1000))).await;
+                        taken.extend(ports);
+                        taken.extend(engine.claimed_ports().await);
+                        answers.ports = free_ports(&plan, &taken);
+                        let plan = new::resolve(catalog, &name, &answers, &path, true)?;
+                        new::create(catalog, &plan, &path, true)?;
+                    }
+                    _ => return Err(e.context(teardown_hint(&path))),
+                },
+            }
+        };
+        let schemes = verify::schemes(catalog, &project);
+        let up_secs = up_started.elapsed().as_secs_f64();
         let checks_started = Instant::now();
         let results = verify::run_checks(&engine, catalog, &project, Duration::from_secs(60)).await?;
         let checks_secs = checks_started.elapsed().as_secs_f64();
@@ -97,10 +129,22 @@ fn teardown_hint(path: &Path) -> String {
     )
 }
 
-/// Host ports free on this machine now, near the ones the plan asked for,
-/// so a demo never collides with another demo or anything else running.
-fn free_ports(plan: &Plan) -> std::collections::BTreeMap<String, u16> {
-    let mut used = std::collections::BTreeSet::new();
+/// How many times a demo chooses its ports again when one is taken
+/// between choosing and binding.
+const PORT_RETRIES: usize = 5;
+
+/// A random number of milliseconds below `max`.
+fn jitter_ms(max: u64) -> u64 {
+    let mut buf = [0u8; 8];
+    getrandom::fill(&mut buf).expect("the OS random source works");
+    u64::from_le_bytes(buf) % max
+}
+
+/// Host ports free on this machine now, near the ones the plan asked for
+/// and none of `avoid`, so a demo never collides with another demo or
+/// anything else running.
+fn free_ports(plan: &Plan, avoid: &[u16]) -> std::collections::BTreeMap<String, u16> {
+    let mut used: std::collections::BTreeSet<u16> = avoid.iter().copied().collect();
     let mut out = std::collections::BTreeMap::new();
     for svc in &plan.services {
         for (spec, host) in &svc.ports {

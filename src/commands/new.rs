@@ -111,10 +111,11 @@ fn overwrite(ui: Ui, plan: &Plan, dir: &Path, files: &[generate::GeneratedFile])
     Ok(())
 }
 
-/// Renders and writes a resolved plan (for `demo`, which settles its own picks).
-pub fn create(catalog: &Catalog, plan: &Plan, path: &Path) -> Result<()> {
+/// Renders and writes a resolved plan (for `demo`, which settles its own
+/// picks); `replace` writes over a project `demo` made itself.
+pub fn create(catalog: &Catalog, plan: &Plan, path: &Path, replace: bool) -> Result<()> {
     let files = crate::project::state::with_base(generate::files(catalog, plan, path)?);
-    write::write(path, &files, false)?;
+    write::write(path, &files, replace)?;
     Ok(())
 }
 

@@ -81,6 +81,33 @@ pub enum UpError {
     Engine(#[from] EngineError),
     #[error("{0}")]
     Failed(String),
+    /// Host ports something else holds: the stack's own files are fine, the
+    /// machine is not (a caller that chose the ports may choose again).
+    #[error("{message}")]
+    PortsTaken { ports: Vec<u16>, message: String },
+}
+
+/// The host port in an engine's refusal to bind one (Docker: "Bind for
+/// 127.0.0.1:5432 failed: port is already allocated"; Podman: "listen tcp4
+/// 127.0.0.1:5432: bind: address already in use").
+pub fn refused_port(message: &str) -> Option<u16> {
+    if !(message.contains("port is already allocated")
+        || message.contains("address already in use"))
+    {
+        return None;
+    }
+    let end = message
+        .find(" failed: port is already allocated")
+        .or_else(|| message.find(": bind: address already in use"))?;
+    let digits: String = message[..end]
+        .chars()
+        .rev()
+        .take_while(char::is_ascii_digit)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    digits.parse().ok()
 }
 
 impl From<String> for UpError {
@@ -275,6 +302,7 @@ async fn preflight_ports(
 ) -> Result<(), UpError> {
     let mut taken: Vec<(String, String, u16, String)> = Vec::new(); // service, ip, port, proto
     let mut problems = Vec::new();
+    let mut held_elsewhere = Vec::new();
     let ours = holders(engine, &project.name).await;
     for (name, svc) in &project.services {
         if svc.scale() == 0 {
@@ -312,6 +340,7 @@ async fn preflight_ports(
                     continue;
                 }
                 let holder = container_on_port(engine, host).await;
+                held_elsewhere.push(host);
                 problems.push(match holder {
                     Some(c) => format!(
                         "port {host} for service {name} is taken by container {c}; stop it, or change the port in {}",
@@ -328,10 +357,15 @@ async fn preflight_ports(
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(UpError::Failed(format!(
-            "nothing was started:\n  {}",
-            problems.join("\n  ")
-        )))
+        let message = format!("nothing was started:\n  {}", problems.join("\n  "));
+        Err(if held_elsewhere.len() == problems.len() {
+            UpError::PortsTaken {
+                ports: held_elsewhere,
+                message,
+            }
+        } else {
+            UpError::Failed(message)
+        })
     }
 }
 
@@ -1016,10 +1050,17 @@ impl ServiceRun<'_> {
                     if is_connection_error(&e) {
                         return api("cannot start a container")(e).into();
                     }
-                    self.fail(
-                        &m.name,
-                        format!("cannot start {}: {}", m.name, describe(&e)),
-                    )
+                    let message = format!("cannot start {}: {}", m.name, describe(&e));
+                    match refused_port(&message) {
+                        Some(port) => {
+                            self.fail(&m.name, message.clone());
+                            UpError::PortsTaken {
+                                ports: vec![port],
+                                message,
+                            }
+                        }
+                        None => self.fail(&m.name, message),
+                    }
                 })?;
         }
         for m in self.containers.iter().filter(|m| m.needs_start) {
@@ -1302,4 +1343,18 @@ async fn inject(engine: &Engine, id: &str, f: &InjectedFile) -> Result<(), Strin
                 describe(&e)
             )
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::refused_port;
+
+    #[test]
+    fn the_port_an_engine_refused_is_read_from_its_message() {
+        let docker = "cannot start demo-2-postgres-1: driver failed programming external connectivity on endpoint demo-2-postgres-1 (113de2): Bind for 127.0.0.1:5432 failed: port is already allocated";
+        assert_eq!(refused_port(docker), Some(5432));
+        let podman = "cannot start x-redis-1: rootlessport listen tcp 127.0.0.1:6379: bind: address already in use";
+        assert_eq!(refused_port(podman), Some(6379));
+        assert_eq!(refused_port("cannot start x: no such image"), None);
+    }
 }

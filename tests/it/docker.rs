@@ -910,6 +910,64 @@ fn demo_boots_proves_itself_and_fails_when_the_database_stops() {
     assert!(text.contains("checks failed"), "{text}");
 }
 
+/// Three demos started at the same moment all come up: each chose free
+/// ports, and one that lost a port to another between choosing and binding
+/// chooses again (before, two of three failed "port is already allocated").
+#[test]
+#[cfg_attr(
+    not(docker_tests),
+    ignore = "Docker tier: set BRICKYARD_DOCKER_TESTS=1 (.ci/run does)"
+)]
+fn demos_started_at_the_same_moment_all_come_up() {
+    docker_tier();
+    let scratch = tempfile::tempdir().unwrap();
+    seed_demo_images(scratch.path());
+    let stacks: Vec<Stack> = ["race-a", "race-b", "race-c"]
+        .iter()
+        .map(|name| {
+            let s = Stack {
+                _dir: tempfile::tempdir().unwrap(),
+                root: scratch.path().join(name),
+                name: name.to_string(),
+            };
+            s.cleanup();
+            s
+        })
+        .collect();
+    let children: Vec<_> = stacks
+        .iter()
+        .map(|s| {
+            Command::new(crate::support::bin())
+                .env("CI", "true")
+                .args(["demo", "--json", "--dir"])
+                .arg(&s.root)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut seen = Vec::new();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        let report = demo_json(&out);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{report:#}\n{}",
+            stderr_of(&out)
+        );
+        assert_eq!(report["passed"], true, "{report:#}");
+        for svc in report["services"].as_array().unwrap() {
+            for url in svc["urls"].as_array().unwrap() {
+                let url = url.as_str().unwrap().to_string();
+                assert!(!seen.contains(&url), "two demos share {url}");
+                seen.push(url);
+            }
+        }
+    }
+}
+
 /// A container from a stand-in image, removed when dropped.
 struct Container(String);
 
