@@ -11,9 +11,9 @@ use serde_json::json;
 use crate::catalog::Catalog;
 use crate::cli::DemoArgs;
 use crate::commands::{new, verify};
+use crate::engine::ports::HostPorts;
 use crate::engine::{Engine, execute, stack};
 use crate::generate::write;
-use crate::plan::Plan;
 use crate::ui::Ui;
 
 pub fn run(ui: Ui, catalog: &Catalog, args: &DemoArgs) -> Result<()> {
@@ -39,17 +39,17 @@ pub fn run(ui: Ui, catalog: &Catalog, args: &DemoArgs) -> Result<()> {
         };
         write::preflight(&path, false)?;
         let name = new::project_name(&path)?;
-        let mut answers = catalog
+        let answers = catalog
             .preset("demo")
             .context("the catalog has no `demo` preset")?
             .picks
             .clone();
         let generating = Instant::now();
-        let first = new::resolve(catalog, &name, &answers, &path, false)?;
-        // Ports other stacks' containers hold or will hold when started.
-        let mut taken: Vec<u16> = engine.claimed_ports().await.into_iter().collect();
-        answers.ports = free_ports(&first, &taken);
-        let plan = new::resolve(catalog, &name, &answers, &path, false)?;
+        // Free ports, skipping what other stacks' containers hold or will
+        // hold when started.
+        let mut taken = Vec::new();
+        let ports = HostPorts::avoiding([], engine.claimed_ports().await);
+        let plan = new::resolve(catalog, &name, &answers, &path, false, &ports)?;
         new::create(catalog, &plan, &path, false)?;
         let generate_secs = generating.elapsed().as_secs_f64();
         ui.status(format!("demo project: {}", path.display()));
@@ -78,9 +78,8 @@ pub fn run(ui: Ui, catalog: &Catalog, args: &DemoArgs) -> Result<()> {
                         // their containers, and skip what they claim.
                         tokio::time::sleep(Duration::from_millis(200 + jitter_ms(1000))).await;
                         taken.extend(ports);
-                        taken.extend(engine.claimed_ports().await);
-                        answers.ports = free_ports(&plan, &taken);
-                        let plan = new::resolve(catalog, &name, &answers, &path, true)?;
+                        let ports = HostPorts::avoiding(taken.clone(), engine.claimed_ports().await);
+                        let plan = new::resolve(catalog, &name, &answers, &path, true, &ports)?;
                         new::create(catalog, &plan, &path, true)?;
                     }
                     _ => return Err(e.context(teardown_hint(&path))),
@@ -138,23 +137,4 @@ fn jitter_ms(max: u64) -> u64 {
     let mut buf = [0u8; 8];
     getrandom::fill(&mut buf).expect("the OS random source works");
     u64::from_le_bytes(buf) % max
-}
-
-/// Host ports free on this machine now, near the ones the plan asked for
-/// and none of `avoid`, so a demo never collides with another demo or
-/// anything else running.
-fn free_ports(plan: &Plan, avoid: &[u16]) -> std::collections::BTreeMap<String, u16> {
-    let mut used: std::collections::BTreeSet<u16> = avoid.iter().copied().collect();
-    let mut out = std::collections::BTreeMap::new();
-    for svc in &plan.services {
-        for (spec, host) in &svc.ports {
-            let mut port = *host;
-            while used.contains(&port) || !execute::port_is_free("127.0.0.1", port, "tcp") {
-                port = port.checked_add(1).unwrap_or(1024).max(1024);
-            }
-            used.insert(port);
-            out.insert(format!("{}:{}", svc.name, spec.container), port);
-        }
-    }
-    out
 }

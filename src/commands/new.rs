@@ -7,6 +7,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::catalog::{Catalog, Theme};
 use crate::cli::NewArgs;
+use crate::engine::ports::HostPorts;
 use crate::generate::{self, write};
 use crate::plan::{self, Answers, Plan};
 use crate::prompt::{Choice, Prompter};
@@ -35,13 +36,27 @@ pub fn run(
             );
         };
         ask(catalog, prompter, &mut answers, &unsettled)?;
-        let plan = resolve(catalog, &project, &answers, &args.path, args.force)?;
+        let plan = resolve(
+            catalog,
+            &project,
+            &answers,
+            &args.path,
+            args.force,
+            &HostPorts::default(),
+        )?;
         if !prompter.confirm(&summary(ui, &plan))? {
             bail!(crate::prompt::Cancelled);
         }
         return finish(ui, catalog, args, &plan);
     }
-    let plan = resolve(catalog, &project, &answers, &args.path, args.force)?;
+    let plan = resolve(
+        catalog,
+        &project,
+        &answers,
+        &args.path,
+        args.force,
+        &HostPorts::default(),
+    )?;
     finish(ui, catalog, args, &plan)
 }
 
@@ -307,6 +322,7 @@ pub fn resolve(
     answers: &Answers,
     target: &Path,
     force: bool,
+    ports: &HostPorts,
 ) -> Result<Plan> {
     // With --force over an existing project, keep its secrets: its volumes were made with them.
     let existing = if force {
@@ -319,17 +335,9 @@ pub fn resolve(
         project,
         answers,
         |name| existing.get(name).cloned().unwrap_or_else(random_secret),
-        &port_free_here,
+        &|p| ports.is_free(p),
     )?;
     Ok(plan)
-}
-
-/// Whether the machine has `port` free where the generated stack binds it.
-/// `BRICKYARD_PORT_CHECK=0` takes the catalog's ports as they are (output
-/// that does not depend on the machine, e.g. for snapshots).
-pub fn port_free_here(port: u16) -> bool {
-    std::env::var("BRICKYARD_PORT_CHECK").is_ok_and(|v| v == "0")
-        || crate::engine::execute::port_is_free("127.0.0.1", port, "tcp")
 }
 
 /// 32 characters from the OS's random source, letters and digits only so

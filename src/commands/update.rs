@@ -138,6 +138,7 @@ fn run(
         None => super::new::project_name(&std::path::absolute(dir)?)?,
     };
     let existing = state::secrets(dir)?;
+    let ports = crate::engine::ports::HostPorts::default();
     let plan = plan::resolve_on(
         catalog,
         &name,
@@ -148,7 +149,7 @@ fn run(
                 .cloned()
                 .unwrap_or_else(super::new::random_secret)
         },
-        &super::new::port_free_here,
+        &|p| ports.is_free(p),
     )?;
     let theirs = generate::files(catalog, &plan, dir)?;
     let (written_before, base) = match &project.generated {

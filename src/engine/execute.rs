@@ -12,7 +12,6 @@
 //!    The first failure ends `up` with what the failed service said.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::net::{TcpListener, UdpSocket};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -29,6 +28,7 @@ use super::create::{self, CreateInput, CreateSpec, InjectedFile};
 use super::events::{Event, Reporter, ResourceKind, ResourceStatus, ServiceStatus};
 use super::images::{self, BuildPolicy};
 use super::observe::{self, ObservedContainer};
+use super::ports::port_is_free;
 use super::reconcile::{
     self, Action, Condition, NetworkStep, Plan, Recreate, ServicePlan, VolumeStep, Wait,
 };
@@ -396,30 +396,6 @@ async fn holders(engine: &Engine, project: &str) -> HashMap<u16, String> {
         }
     }
     out
-}
-
-pub fn port_is_free(ip: &str, port: u16, protocol: &str) -> bool {
-    let ips: Vec<&str> = if ip.is_empty() {
-        vec!["0.0.0.0", "::"]
-    } else {
-        vec![ip.trim_start_matches('[').trim_end_matches(']')]
-    };
-    ips.into_iter().all(|ip| {
-        let Ok(addr) = ip.parse::<std::net::IpAddr>() else {
-            return true;
-        };
-        match protocol {
-            "udp" => UdpSocket::bind((addr, port)).is_ok(),
-            _ => match TcpListener::bind((addr, port)) {
-                Ok(_) => true,
-                // No IPv6 on this host: nothing can hold an IPv6 port.
-                Err(e) if addr.is_ipv6() && e.kind() == std::io::ErrorKind::AddrNotAvailable => {
-                    true
-                }
-                Err(_) => false,
-            },
-        }
-    })
 }
 
 /// A container's healthcheck interval (30 s unless set, as in Docker).

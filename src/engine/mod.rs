@@ -16,6 +16,7 @@ pub mod execute;
 pub mod images;
 pub mod lock;
 pub mod observe;
+pub mod ports;
 pub mod reconcile;
 pub mod stack;
 pub mod unsupported;

@@ -299,6 +299,39 @@ fn an_unhealthy_service_fails_up_with_its_health_output() {
     assert!(err.contains("starting-sick"), "{err}");
 }
 
+/// A port another project's container claims is skipped by `new` even
+/// while that container is stopped and nothing listens on the port.
+#[test]
+#[cfg_attr(
+    not(docker_tests),
+    ignore = "Docker tier: set BRICKYARD_DOCKER_TESTS=1 (.ci/run does)"
+)]
+fn new_skips_ports_other_projects_claim_while_stopped() {
+    docker_tier();
+    let other = Stack::new("claims-8000", "services: {}\n");
+    ok(&docker(&[
+        "create",
+        "--label",
+        "com.docker.compose.project=claims-8000",
+        "-p",
+        "127.0.0.1:8000:80",
+        IMAGE,
+    ]));
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("claimant");
+    let out = brickyard()
+        .arg("new")
+        .arg(&project)
+        .args(["--yes", "--services", "none", "--monitoring", "none"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let answers = std::fs::read_to_string(project.join("brickyard.yaml")).unwrap();
+    assert!(answers.contains("app:8000: 80"), "{answers}");
+    assert!(!answers.contains("app:8000: 8000\n"), "{answers}");
+    drop(other);
+}
+
 #[test]
 #[cfg_attr(
     not(docker_tests),
