@@ -51,8 +51,8 @@ pub enum Command {
     Update(UpdateArgs),
     /// Add a tool (`redis`) or change a theme's pick (`monitoring=nagios`).
     Add(ChangeArgs),
-    /// Remove a tool from the project (its data volumes are kept).
-    Remove(ChangeArgs),
+    /// Remove a tool from the project (its data volumes are kept unless --volumes).
+    Remove(RemoveArgs),
 }
 
 #[derive(Debug, Args, Default, Clone)]
@@ -76,6 +76,16 @@ pub struct ChangeArgs {
     /// Print what would change, as diffs; write nothing.
     #[arg(long)]
     pub dry_run: bool,
+}
+
+#[derive(Debug, Args, Default, Clone)]
+pub struct RemoveArgs {
+    #[command(flatten)]
+    pub change: ChangeArgs,
+    /// Also delete the removed services' data volumes on the engine (their
+    /// data is lost), and their containers now rather than at the next `up`.
+    #[arg(short = 'v', long)]
+    pub volumes: bool,
 }
 
 #[derive(Debug, Args, Default, Clone)]

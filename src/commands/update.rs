@@ -9,7 +9,7 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 
 use crate::catalog::{Catalog, Theme};
-use crate::cli::{ChangeArgs, UpdateArgs};
+use crate::cli::{ChangeArgs, RemoveArgs, UpdateArgs};
 use crate::generate::{self, ANSWERS_FILE, ENV_FILE, GeneratedFile, write};
 use crate::plan::{self, Answers};
 use crate::project::merge;
@@ -37,18 +37,25 @@ pub fn update(ui: Ui, dir: &Path, catalog: &Catalog, args: &UpdateArgs) -> Resul
         Mode::Write
     };
     let answers = project.answers.clone();
-    run(ui, dir, catalog, &project, &answers, mode)
+    run(ui, dir, catalog, &project, &answers, mode, false)
 }
 
 pub fn add(ui: Ui, dir: &Path, catalog: &Catalog, args: &ChangeArgs) -> Result<()> {
-    change(ui, dir, catalog, args, true)
+    change(ui, dir, catalog, args, true, false)
 }
 
-pub fn remove(ui: Ui, dir: &Path, catalog: &Catalog, args: &ChangeArgs) -> Result<()> {
-    change(ui, dir, catalog, args, false)
+pub fn remove(ui: Ui, dir: &Path, catalog: &Catalog, args: &RemoveArgs) -> Result<()> {
+    change(ui, dir, catalog, &args.change, false, args.volumes)
 }
 
-fn change(ui: Ui, dir: &Path, catalog: &Catalog, args: &ChangeArgs, add: bool) -> Result<()> {
+fn change(
+    ui: Ui,
+    dir: &Path,
+    catalog: &Catalog,
+    args: &ChangeArgs,
+    add: bool,
+    delete_volumes: bool,
+) -> Result<()> {
     let project = load(dir)?;
     let mut answers = project.answers.clone();
     for pick in &args.picks {
@@ -63,7 +70,7 @@ fn change(ui: Ui, dir: &Path, catalog: &Catalog, args: &ChangeArgs, add: bool) -
     } else {
         Mode::Write
     };
-    run(ui, dir, catalog, &project, &answers, mode)
+    run(ui, dir, catalog, &project, &answers, mode, delete_volumes)
 }
 
 fn load(dir: &Path) -> Result<ProjectFile> {
@@ -132,6 +139,7 @@ fn run(
     project: &ProjectFile,
     answers: &Answers,
     mode: Mode,
+    delete_volumes: bool,
 ) -> Result<()> {
     let name = match &answers.project {
         Some(n) => n.clone(),
@@ -187,6 +195,13 @@ fn run(
                 }
             }
         }
+        let retired = retired(&base, &theirs, &plan.project);
+        if delete_volumes && !retired.volumes.is_empty() {
+            ui.data(format!(
+                "would delete volume(s) {}",
+                retired.volumes.join(", ")
+            ));
+        }
         ui.status(ui.dim("dry run: nothing was written"));
         return Ok(());
     }
@@ -207,7 +222,16 @@ fn run(
         changed += 1;
         ui.status(describe(c));
     }
-    kept_volumes(ui, &base, &theirs, &plan.project);
+    let retired = retired(&base, &theirs, &plan.project);
+    if delete_volumes {
+        delete_retired(ui, &plan.project, &retired)?;
+    } else if !retired.volumes.is_empty() {
+        ui.status(format!(
+            "kept the data: volume(s) {} stay on the engine; `brickyard up` removes the old container, then `docker volume rm {}` deletes the data (`remove --volumes` does both)",
+            retired.volumes.join(", "),
+            retired.volumes.join(" ")
+        ));
+    }
     let conflicts: Vec<&FileChange> = changes
         .iter()
         .filter(|c| matches!(c.outcome, Outcome::Conflict { .. }))
@@ -327,10 +351,17 @@ fn describe(c: &FileChange) -> String {
 }
 
 /// A removed service's named volumes stay on the engine: say so.
-fn kept_volumes(ui: Ui, base: &BTreeMap<String, String>, theirs: &[GeneratedFile], project: &str) {
-    let volumes = |text: Option<&String>| -> Vec<String> {
+/// What the new compose.yaml no longer has, as the engine names it.
+struct Retired {
+    services: Vec<String>,
+    /// Full volume names (`project_volume`).
+    volumes: Vec<String>,
+}
+
+fn retired(base: &BTreeMap<String, String>, theirs: &[GeneratedFile], project: &str) -> Retired {
+    let keys = |text: Option<&String>, section: &str| -> Vec<String> {
         text.and_then(|t| serde_yaml::from_str::<serde_yaml::Value>(t).ok())
-            .and_then(|v| v.get("volumes").and_then(|v| v.as_mapping()).cloned())
+            .and_then(|v| v.get(section).and_then(|v| v.as_mapping()).cloned())
             .map(|m| {
                 m.keys()
                     .filter_map(|k| k.as_str().map(String::from))
@@ -338,23 +369,58 @@ fn kept_volumes(ui: Ui, base: &BTreeMap<String, String>, theirs: &[GeneratedFile
             })
             .unwrap_or_default()
     };
-    let now = volumes(
-        theirs
-            .iter()
-            .find(|f| f.path == generate::COMPOSE_FILE)
-            .map(|f| &f.contents),
-    );
-    let gone: Vec<String> = volumes(base.get(generate::COMPOSE_FILE))
-        .into_iter()
-        .filter(|v| !now.contains(v))
-        .map(|v| format!("{project}_{v}"))
-        .collect();
-    if !gone.is_empty() {
-        ui.status(format!(
-            "kept the data: volume(s) {} stay on the engine; `docker volume rm {}` after `brickyard up` deletes them",
-            gone.join(", "),
-            gone.join(" ")
-        ));
+    let now = theirs
+        .iter()
+        .find(|f| f.path == generate::COMPOSE_FILE)
+        .map(|f| &f.contents);
+    let before = base.get(generate::COMPOSE_FILE);
+    let gone = |section: &str| -> Vec<String> {
+        let kept = keys(now, section);
+        keys(before, section)
+            .into_iter()
+            .filter(|k| !kept.contains(k))
+            .collect()
+    };
+    Retired {
+        services: gone("services"),
+        volumes: gone("volumes")
+            .into_iter()
+            .map(|v| format!("{project}_{v}"))
+            .collect(),
+    }
+}
+
+/// `remove --volumes`: the files are written already; now the removed
+/// services' containers go, then their volumes. An engine that does not
+/// answer leaves the files as written and says what is left to do.
+fn delete_retired(ui: Ui, project: &str, retired: &Retired) -> Result<()> {
+    if retired.volumes.is_empty() && retired.services.is_empty() {
+        return Ok(());
+    }
+    let outcome = super::stack::runtime()?.block_on(async {
+        let engine = crate::engine::Engine::connect().await?;
+        crate::engine::stack::retire(&engine, project, &retired.services, &retired.volumes).await
+    });
+    match outcome {
+        Ok((containers, volumes)) => {
+            if !containers.is_empty() {
+                ui.status(format!("removed container(s) {}", containers.join(", ")));
+            }
+            if volumes.is_empty() {
+                ui.status("no data volume to delete (the stack never ran, or they were gone)");
+            } else {
+                ui.status(format!(
+                    "deleted volume(s) {} (their data is gone)",
+                    volumes.join(", ")
+                ));
+            }
+            Ok(())
+        }
+        Err(e) => Err(anyhow::Error::new(e).context(format!(
+            "the files are changed, but the volume(s) {} are not deleted; start the engine and run `docker volume rm {}`",
+            retired.volumes.join(", "),
+            retired.volumes.join(" ")
+        ))),
     }
 }
 

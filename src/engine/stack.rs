@@ -176,19 +176,50 @@ pub async fn down(
         report.kept_volumes = found.len();
     } else {
         for vol in found {
-            match engine
-                .docker
-                .remove_volume(&vol.name, Some(RemoveVolumeOptions { force: false }))
-                .await
-            {
-                Err(e) if !gone(&e) => {
-                    return Err(api(format!("cannot remove volume {}", vol.name))(e));
-                }
-                _ => report.volumes.push(vol.name),
-            }
+            remove_volume(engine, &vol.name).await?;
+            report.volumes.push(vol.name);
         }
     }
     Ok(report)
+}
+
+/// Removes a volume; one already gone is not an error.
+async fn remove_volume(engine: &Engine, name: &str) -> Result<(), EngineError> {
+    match engine
+        .docker
+        .remove_volume(name, Some(RemoveVolumeOptions { force: false }))
+        .await
+    {
+        Err(e) if !gone(&e) => Err(api(format!("cannot remove volume {name}"))(e)),
+        _ => Ok(()),
+    }
+}
+
+/// Takes away what a project no longer has: the containers of `services`
+/// (stopped first) and then `volumes` (full names). Returns the containers
+/// and the volumes that were there.
+pub async fn retire(
+    engine: &Engine,
+    project: &str,
+    services: &[String],
+    volumes: &[String],
+) -> Result<(Vec<String>, Vec<String>), EngineError> {
+    let containers: Vec<ObservedContainer> = engine
+        .project_containers(project)
+        .await?
+        .iter()
+        .map(from_summary)
+        .filter(|c| services.contains(&c.service))
+        .collect();
+    remove(engine, &containers).await?;
+    let mut removed = Vec::new();
+    for name in volumes {
+        if engine.docker.inspect_volume(name).await.is_ok() {
+            remove_volume(engine, name).await?;
+            removed.push(name.clone());
+        }
+    }
+    Ok((containers.into_iter().map(|c| c.name).collect(), removed))
 }
 
 /// What is left of a project: container names, and networks (for a

@@ -943,6 +943,88 @@ fn demo_boots_proves_itself_and_fails_when_the_database_stops() {
     assert!(text.contains("checks failed"), "{text}");
 }
 
+/// `remove` keeps a removed service's data unless `--volumes`: then its
+/// container and volume go at once, and nothing else is touched.
+#[test]
+#[cfg_attr(
+    not(docker_tests),
+    ignore = "Docker tier: set BRICKYARD_DOCKER_TESTS=1 (.ci/run does)"
+)]
+fn remove_keeps_data_unless_volumes_and_then_deletes_only_that_service() {
+    docker_tier();
+    let scratch = tempfile::tempdir().unwrap();
+    seed_demo_images(scratch.path());
+    let stack = Stack {
+        _dir: tempfile::tempdir().unwrap(),
+        root: scratch.path().join("shrink"),
+        name: "shrink".into(),
+    };
+    stack.cleanup();
+    ok(&brickyard()
+        .args(["new", "--preset", "demo", "-q"])
+        .arg(&stack.root)
+        .output()
+        .unwrap());
+    ok(&stack.run(&["up", "--timeout", "300"]));
+    let volumes = || -> Vec<String> {
+        stdout(&docker(&[
+            "volume",
+            "ls",
+            "-q",
+            "--filter",
+            "label=com.docker.compose.project=shrink",
+        ]))
+        .lines()
+        .map(String::from)
+        .collect()
+    };
+    assert!(volumes().contains(&"shrink_redis-data".to_string()));
+
+    let out = stack.run(&["remove", "redis"]);
+    ok(&out);
+    assert!(
+        stderr_of(&out).contains("kept the data: volume(s) shrink_redis-data"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert!(volumes().contains(&"shrink_redis-data".to_string()));
+
+    let out = stack.run(&["remove", "postgres", "--volumes"]);
+    ok(&out);
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("removed container(s) shrink-postgres-1"),
+        "{err}"
+    );
+    assert!(
+        err.contains("deleted volume(s) shrink_postgres-data"),
+        "{err}"
+    );
+    let left = volumes();
+    assert!(
+        !left.contains(&"shrink_postgres-data".to_string()),
+        "{left:?}"
+    );
+    for kept in [
+        "shrink_redis-data",
+        "shrink_grafana-data",
+        "shrink_prometheus-data",
+    ] {
+        assert!(
+            left.contains(&kept.to_string()),
+            "{kept} went too: {left:?}"
+        );
+    }
+    // The rest of the stack still comes up from the changed files.
+    ok(&stack.run(&["up", "--timeout", "300"]));
+    let running = stdout(&docker(&["ps", "--format", "{{.Names}}"]));
+    assert!(
+        !running.contains("shrink-postgres-1") && !running.contains("shrink-redis-1"),
+        "{running}"
+    );
+    assert!(running.contains("shrink-app-1"), "{running}");
+}
+
 /// Three demos started at the same moment all come up: each chose free
 /// ports, and one that lost a port to another between choosing and binding
 /// chooses again (before, two of three failed "port is already allocated").
