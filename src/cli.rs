@@ -92,16 +92,22 @@ pub struct RemoveArgs {
 pub struct NewArgs {
     /// Directory of the new project; its name is the project name.
     pub path: PathBuf,
+    /// The CI system (`none` for no tool).
     #[arg(long, value_name = "ID")]
     pub ci: Option<String>,
+    /// Where the code is hosted.
     #[arg(long, value_name = "ID")]
     pub vcs: Option<String>,
+    /// Configuration management starting points.
     #[arg(long = "config-mgmt", value_name = "ID")]
     pub config_mgmt: Option<String>,
+    /// Monitoring in the stack.
     #[arg(long, value_name = "ID")]
     pub monitoring: Option<String>,
+    /// How the stack runs.
     #[arg(long, value_name = "ID")]
     pub containers: Option<String>,
+    /// The app's language.
     #[arg(long, value_name = "ID")]
     pub app: Option<String>,
     /// Backing services, comma-separated (or `none`).
@@ -292,4 +298,22 @@ pub struct ConfigArgs {
     /// Print the config hash of these services (comma-separated, or `*`).
     #[arg(long, value_name = "SERVICES")]
     pub hash: Option<String>,
+}
+
+/// The command line, with each theme flag of `new` listing the ids the
+/// built-in catalog has for it (team catalogs add theirs: `catalog list`).
+pub fn command_listing(catalog: &crate::catalog::Catalog) -> clap::Command {
+    use crate::catalog::Theme;
+    use clap::CommandFactory;
+    Cli::command().mut_subcommand("new", |new| {
+        Theme::ALL.iter().fold(new, |cmd, theme| {
+            let ids: Vec<&str> = catalog.in_theme(*theme).map(|e| e.id.as_str()).collect();
+            let arg = theme.id().replace('-', "_");
+            cmd.mut_arg(arg, |a| {
+                let help = a.get_help().map(|h| h.to_string()).unwrap_or_default();
+                let none = if theme.is_multi() { "" } else { ", none" };
+                a.help(format!("{help}\n[ids: {}{none}]", ids.join(", ")))
+            })
+        })
+    })
 }

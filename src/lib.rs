@@ -9,6 +9,8 @@ pub mod commands;
 pub mod compose;
 pub mod engine;
 pub mod generate;
+pub mod interrupt;
+pub mod picks;
 pub mod plan;
 pub mod project;
 pub mod prompt;
@@ -53,6 +55,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         cli.catalog.clone()
     };
     let catalog = catalog::Catalog::load(&catalog_dirs)?;
+    if matches!(
+        cli.command,
+        Command::New(_) | Command::Update(_) | Command::Add(_) | Command::Remove(_)
+    ) {
+        interrupt::catch();
+    }
     match &cli.command {
         Command::New(args) => {
             let mut terminal = prompt::Terminal;
@@ -100,7 +108,13 @@ pub fn report(err: &anyhow::Error) -> ExitCode {
         ))
     ) {
         exit::NO_DAEMON
-    } else if err.downcast_ref::<prompt::Cancelled>().is_some() {
+    } else if err.downcast_ref::<prompt::Cancelled>().is_some()
+        || err.downcast_ref::<interrupt::Interrupted>().is_some()
+        || matches!(
+            err.downcast_ref(),
+            Some(generate::write::WriteError::Interrupted(_))
+        )
+    {
         exit::CANCELLED
     } else {
         exit::FAILURE

@@ -1,6 +1,6 @@
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{FromArgMatches, Parser};
 
 /// The loader follows what a file nests (interpolation defaults, `extends`,
 /// merges) by recursion, as Compose does with Go's growable stacks. A large
@@ -9,7 +9,21 @@ use clap::Parser;
 const STACK: usize = 512 << 20;
 
 fn main() -> ExitCode {
-    let cli = brickyard::cli::Cli::parse();
+    // Help lists the catalog's ids; loading it is skipped otherwise.
+    let wants_help = std::env::args().any(|a| a == "-h" || a == "--help" || a == "help");
+    let cli = match wants_help
+        .then(|| brickyard::catalog::Catalog::load(&[]).ok())
+        .flatten()
+    {
+        Some(catalog) => {
+            let matches = brickyard::cli::command_listing(&catalog).get_matches();
+            match brickyard::cli::Cli::from_arg_matches(&matches) {
+                Ok(cli) => cli,
+                Err(e) => e.exit(),
+            }
+        }
+        None => brickyard::cli::Cli::parse(),
+    };
     std::thread::Builder::new()
         .name("brickyard".into())
         .stack_size(STACK)

@@ -243,6 +243,55 @@ pub fn resolve_on(
     port_free: &dyn Fn(u16) -> bool,
 ) -> Result<Plan, PlanError> {
     check_project_name(project)?;
+    let (picked, notes) = check_rules(catalog, answers, Partial::No)?;
+
+    let services = plan_services(&picked, answers, port_free)?;
+
+    let mut secrets = BTreeMap::new();
+    for entry in &picked {
+        for name in &entry.secrets {
+            secrets.entry(name.clone()).or_insert_with(|| secret(name));
+        }
+    }
+
+    let mut settled = answers.clone();
+    settled.project = Some(project.to_string());
+    settled.ports = services
+        .iter()
+        .flat_map(|s| {
+            s.ports
+                .iter()
+                .map(move |(spec, host)| (format!("{}:{}", s.name, spec.container), *host))
+        })
+        .collect();
+    Ok(Plan {
+        project: project.to_string(),
+        answers: settled,
+        entries: picked.into_iter().cloned().collect(),
+        services,
+        secrets,
+        notes,
+    })
+}
+
+/// Whether a rule may wait for themes not yet settled.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Partial {
+    /// Every theme is settled: every rule must hold.
+    No,
+    /// Some themes are still to be asked: a requirement one of whose
+    /// options lies in such a theme may still be met, so it waits.
+    Yes,
+}
+
+/// The catalog's rules over the picks: each id known and in its theme,
+/// implied tools added, every `requires` met and no `conflicts` pair. The
+/// picks with what they imply, and notes on what was implied.
+pub fn check_rules<'c>(
+    catalog: &'c Catalog,
+    answers: &Answers,
+    partial: Partial,
+) -> Result<(Vec<&'c Entry>, Vec<String>), PlanError> {
     let mut notes = Vec::new();
     let mut picked: Vec<&Entry> = Vec::new();
     for theme in Theme::ALL {
@@ -289,7 +338,13 @@ pub fn resolve_on(
     let ids: BTreeSet<&str> = picked.iter().map(|e| e.id.as_str()).collect();
     for entry in &picked {
         for req in &entry.requires {
-            if !req.one_of.iter().any(|o| ids.contains(o.as_str())) {
+            let may_wait = partial == Partial::Yes
+                && req.one_of.iter().any(|o| {
+                    catalog
+                        .get(o)
+                        .is_some_and(|e| answers.get(e.theme).is_none())
+                });
+            if !may_wait && !req.one_of.iter().any(|o| ids.contains(o.as_str())) {
                 let first = &req.one_of[0];
                 let theme = catalog.get(first).expect("validated").theme;
                 return Err(PlanError::Missing {
@@ -311,34 +366,7 @@ pub fn resolve_on(
             }
         }
     }
-
-    let services = plan_services(&picked, answers, port_free)?;
-
-    let mut secrets = BTreeMap::new();
-    for entry in &picked {
-        for name in &entry.secrets {
-            secrets.entry(name.clone()).or_insert_with(|| secret(name));
-        }
-    }
-
-    let mut settled = answers.clone();
-    settled.project = Some(project.to_string());
-    settled.ports = services
-        .iter()
-        .flat_map(|s| {
-            s.ports
-                .iter()
-                .map(move |(spec, host)| (format!("{}:{}", s.name, spec.container), *host))
-        })
-        .collect();
-    Ok(Plan {
-        project: project.to_string(),
-        answers: settled,
-        entries: picked.into_iter().cloned().collect(),
-        services,
-        secrets,
-        notes,
-    })
+    Ok((picked, notes))
 }
 
 /// A settled set of picks that includes `id`: the defaults, with `id` picked

@@ -32,6 +32,10 @@ pub trait Prompter {
     ) -> Result<Vec<usize>, Cancelled>;
     /// Shows the summary and asks to go on.
     fn confirm(&mut self, summary: &str) -> Result<bool, Cancelled>;
+    /// Before a question: the choices left out, each with its reason.
+    fn not_offered(&mut self, _theme: Theme, _hidden: &[crate::picks::Hidden]) {}
+    /// An answer that breaks a rule; the question is asked again.
+    fn problem(&mut self, _message: &str) {}
 }
 
 /// One line per answered question: the ids, not the whole labels.
@@ -47,6 +51,19 @@ fn answered(theme: Theme, ids: &[&str]) {
         console::style(theme.question()).bold(),
         console::style("·").dim(),
     );
+}
+
+/// A question's outcome: Esc, Ctrl-C (see `interrupt`) and a terminal that
+/// went away all cancel, with the cursor shown again (dialoguer hides it
+/// while it asks and does not show it on those paths).
+fn asked<T>(outcome: dialoguer::Result<Option<T>>) -> Result<T, Cancelled> {
+    match outcome {
+        Ok(Some(v)) if !crate::interrupt::requested() => Ok(v),
+        _ => {
+            let _ = console::Term::stderr().show_cursor();
+            Err(Cancelled)
+        }
+    }
 }
 
 /// The real terminal, through dialoguer.
@@ -70,10 +87,8 @@ impl Prompter for Terminal {
             .items(&items)
             .default(default)
             .report(false)
-            .interact_opt()
-            .ok()
-            .flatten()
-            .ok_or(Cancelled)?;
+            .interact_opt();
+        let picked = asked(picked)?;
         answered(theme, &[choices[picked].id.as_str()]);
         Ok(picked)
     }
@@ -94,53 +109,108 @@ impl Prompter for Terminal {
                 .items(&items)
                 .defaults(defaults)
                 .report(false)
-                .interact_opt()
-                .ok()
-                .flatten()
-                .ok_or(Cancelled)?;
+                .interact_opt();
+        let picked = asked(picked)?;
         let ids: Vec<&str> = picked.iter().map(|i| choices[*i].id.as_str()).collect();
         answered(theme, &ids);
         Ok(picked)
     }
 
+    fn not_offered(&mut self, _theme: Theme, hidden: &[crate::picks::Hidden]) {
+        // One line per reason: the ids it leaves out, then why.
+        let mut reasons: Vec<(&str, Vec<&str>)> = Vec::new();
+        for h in hidden {
+            match reasons.iter_mut().find(|(r, _)| *r == h.reason) {
+                Some((_, ids)) => ids.push(&h.id),
+                None => reasons.push((&h.reason, vec![&h.id])),
+            }
+        }
+        for (reason, ids) in reasons {
+            eprintln!(
+                "{}",
+                console::style(format!("  not offered: {} ({reason})", ids.join(", "))).dim()
+            );
+        }
+    }
+
+    fn problem(&mut self, message: &str) {
+        eprintln!("{} {message}", console::style("✘").red());
+    }
+
     fn confirm(&mut self, summary: &str) -> Result<bool, Cancelled> {
         eprintln!("{summary}");
-        dialoguer::Confirm::with_theme(&dialoguer::theme::ColorfulTheme::default())
-            .with_prompt("Create the project?")
-            .default(true)
-            .interact_opt()
-            .ok()
-            .flatten()
-            .ok_or(Cancelled)
+        asked(
+            dialoguer::Confirm::with_theme(&dialoguer::theme::ColorfulTheme::default())
+                .with_prompt("Create the project?")
+                .default(true)
+                .interact_opt(),
+        )
     }
 }
 
-/// Answers given in advance, for tests. Runs out -> Cancelled, like an interrupt.
+/// Answers given in advance, by id, for tests; what each question offered
+/// and left out is recorded. Runs out, or names an id the question does not
+/// offer -> Cancelled, like an interrupt.
 #[derive(Default)]
 pub struct Scripted {
-    pub answers: std::collections::VecDeque<Vec<usize>>,
+    pub answers: std::collections::VecDeque<Vec<String>>,
     pub confirm: bool,
+    /// Per question: the ids offered.
+    pub offered: Vec<Vec<String>>,
+    /// Per question: the ids left out, with their reasons.
+    pub hidden: Vec<Vec<(String, String)>>,
+    pub problems: Vec<String>,
+}
+
+impl Scripted {
+    pub fn new(answers: &[&[&str]]) -> Scripted {
+        Scripted {
+            answers: answers
+                .iter()
+                .map(|a| a.iter().map(|s| s.to_string()).collect())
+                .collect(),
+            confirm: true,
+            ..Default::default()
+        }
+    }
+
+    fn next(&mut self, choices: &[Choice]) -> Result<Vec<usize>, Cancelled> {
+        self.offered
+            .push(choices.iter().map(|c| c.id.clone()).collect());
+        let ids = self.answers.pop_front().ok_or(Cancelled)?;
+        ids.iter()
+            .map(|id| choices.iter().position(|c| &c.id == id).ok_or(Cancelled))
+            .collect()
+    }
 }
 
 impl Prompter for Scripted {
     fn available(&self) -> bool {
         true
     }
-    fn select(&mut self, _: Theme, _: &[Choice], _: usize) -> Result<usize, Cancelled> {
-        self.answers
-            .pop_front()
-            .and_then(|a| a.first().copied())
-            .ok_or(Cancelled)
+    fn select(&mut self, _: Theme, choices: &[Choice], _: usize) -> Result<usize, Cancelled> {
+        self.next(choices)?.first().copied().ok_or(Cancelled)
     }
     fn multi_select(
         &mut self,
         _: Theme,
-        _: &[Choice],
+        choices: &[Choice],
         _: &[bool],
     ) -> Result<Vec<usize>, Cancelled> {
-        self.answers.pop_front().ok_or(Cancelled)
+        self.next(choices)
     }
     fn confirm(&mut self, _: &str) -> Result<bool, Cancelled> {
         Ok(self.confirm)
+    }
+    fn not_offered(&mut self, _: Theme, hidden: &[crate::picks::Hidden]) {
+        self.hidden.push(
+            hidden
+                .iter()
+                .map(|h| (h.id.clone(), h.reason.clone()))
+                .collect(),
+        );
+    }
+    fn problem(&mut self, message: &str) {
+        self.problems.push(message.to_string());
     }
 }

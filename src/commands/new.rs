@@ -9,6 +9,7 @@ use crate::catalog::{Catalog, Theme};
 use crate::cli::NewArgs;
 use crate::engine::ports::HostPorts;
 use crate::generate::{self, write};
+use crate::picks;
 use crate::plan::{self, Answers, Plan};
 use crate::prompt::{Choice, Prompter};
 use crate::ui::Ui;
@@ -24,7 +25,15 @@ pub fn run(
     if !args.dry_run {
         write::preflight(&args.path, args.force)?;
     }
-    let mut answers = settle(catalog, args)?;
+    let mut answers = picks::settle(
+        catalog,
+        flag_picks(args)?,
+        args.answers.as_deref(),
+        args.preset.as_deref(),
+        args.yes,
+    )?;
+    // What was given is checked now, before any question.
+    picks::check_so_far(catalog, &answers)?;
     let unsettled = answers.unsettled();
     if !unsettled.is_empty() {
         let prompter = prompter.filter(|p| p.available());
@@ -163,8 +172,8 @@ pub fn project_name(path: &Path) -> Result<String> {
     Ok(name)
 }
 
-/// Flags over the answers file over the preset; `--yes` fills the rest with defaults.
-fn settle(catalog: &Catalog, args: &NewArgs) -> Result<Answers> {
+/// The picks the flags give (one id per single-pick theme).
+fn flag_picks(args: &NewArgs) -> Result<Answers> {
     let mut flags = Answers::default();
     let single = [
         (Theme::Ci, &args.ci),
@@ -200,84 +209,11 @@ fn settle(catalog: &Catalog, args: &NewArgs) -> Result<Answers> {
                 .collect(),
         );
     }
-    let mut answers = flags;
-    if let Some(file) = &args.answers {
-        let text = std::fs::read_to_string(file)
-            .with_context(|| format!("cannot read answers file {}", file.display()))?;
-        let from_file = crate::project::state::parse(&text)
-            .map_err(|e| anyhow::anyhow!("answers file {} is malformed: {e}", file.display()))?
-            .answers;
-        answers = answers.or(&Answers {
-            project: None,
-            ..from_file
-        });
-    }
-    if let Some(name) = &args.preset {
-        let preset = catalog.preset(name).with_context(|| {
-            let known: Vec<&str> = catalog.presets().map(|p| p.id.as_str()).collect();
-            format!(
-                "unknown preset `{name}`; known presets: {}",
-                known.join(", ")
-            )
-        })?;
-        answers = answers.or(&preset.picks);
-    }
-    if args.yes {
-        answers = with_defaults(catalog, answers);
-    }
-    Ok(answers)
+    Ok(flags)
 }
 
-/// Fills the unsettled themes with the catalog's defaults, chosen so the
-/// rules hold given what was picked: a default the explicit picks rule out
-/// gives way to the entry made for them (`--vcs gitlab` gets gitlab-ci, not
-/// GitHub Actions), else to the first that fits, else to none.
-fn with_defaults(catalog: &Catalog, answers: Answers) -> Answers {
-    let unsettled = answers.unsettled();
-    let explicit: Vec<String> = answers.all_ids().into_iter().map(String::from).collect();
-    let mut filled = answers;
-    for &theme in &unsettled {
-        let defaults: Vec<String> = catalog
-            .in_theme(theme)
-            .filter(|e| e.default)
-            .map(|e| e.id.clone())
-            .collect();
-        filled.set(theme, defaults);
-    }
-    let fits =
-        |a: &Answers| plan::resolve_on(catalog, "p", a, |_| String::new(), &|_| true).is_ok();
-    if fits(&filled) {
-        return filled;
-    }
-    for &theme in unsettled.iter().filter(|t| !t.is_multi()) {
-        // How closely an entry is made for the explicit picks: the fewest
-        // options of a requirement they meet (gitlab-ci needs [gitlab]).
-        let made_for = |e: &&crate::catalog::Entry| {
-            e.requires
-                .iter()
-                .filter(|r| r.one_of.iter().any(|id| explicit.contains(id)))
-                .map(|r| r.one_of.len())
-                .min()
-                .unwrap_or(usize::MAX)
-        };
-        let mut candidates: Vec<&crate::catalog::Entry> = catalog.in_theme(theme).collect();
-        // Made for the explicit picks first, then the default, then the rest.
-        candidates.sort_by_key(|e| (made_for(e), !e.default));
-        let ids = candidates
-            .iter()
-            .map(|e| e.id.clone())
-            .chain(std::iter::once("none".to_string()));
-        for id in ids {
-            let mut trial = filled.clone();
-            trial.set(theme, vec![id]);
-            if fits(&trial) {
-                return trial;
-            }
-        }
-    }
-    filled
-}
-
+/// Asks each unsettled theme in turn, offering only what fits the picks so
+/// far (the rest is named with the reason), so no answer is wasted.
 fn ask(
     catalog: &Catalog,
     prompter: &mut dyn Prompter,
@@ -285,30 +221,53 @@ fn ask(
     themes: &[Theme],
 ) -> Result<()> {
     for &theme in themes {
-        let entries: Vec<_> = catalog.in_theme(theme).collect();
-        let mut choices: Vec<Choice> = entries
+        let question = picks::question(catalog, answers, theme);
+        prompter.not_offered(theme, &question.hidden);
+        let choices: Vec<Choice> = question
+            .offered
             .iter()
-            .map(|e| Choice {
-                id: e.id.clone(),
-                label: format!("{:<20} {}", e.id, e.description),
+            .map(|id| Choice {
+                id: id.clone(),
+                label: format!("{:<20} {}", id, picks::describe(catalog, id)),
             })
             .collect();
-        if theme.is_multi() {
-            let defaults: Vec<bool> = entries.iter().map(|e| e.default).collect();
-            let picked = prompter.multi_select(theme, &choices, &defaults)?;
-            answers.set(
-                theme,
-                picked.into_iter().map(|i| choices[i].id.clone()).collect(),
+        if choices.is_empty() {
+            bail!(
+                "nothing in {theme} fits the picks so far:\n  {}",
+                question
+                    .hidden
+                    .iter()
+                    .map(|h| format!("{}: {}", h.id, h.reason))
+                    .collect::<Vec<_>>()
+                    .join("\n  ")
             );
-        } else {
-            choices.push(Choice {
-                id: "none".into(),
-                label: format!("{:<20} {}", "none", "no tool for this theme"),
-            });
-            let default = entries
+        }
+        let index = |id: &String| choices.iter().position(|c| &c.id == id);
+        if theme.is_multi() {
+            let mut defaults: Vec<bool> = choices
                 .iter()
-                .position(|e| e.default)
-                .unwrap_or(choices.len() - 1);
+                .map(|c| question.default.contains(&c.id))
+                .collect();
+            // A combination can break a rule no single choice does: say
+            // which, and ask again with the same boxes ticked.
+            loop {
+                let picked = prompter.multi_select(theme, &choices, &defaults)?;
+                let ids: Vec<String> = picked.iter().map(|&i| choices[i].id.clone()).collect();
+                let mut trial = answers.clone();
+                trial.set(theme, ids);
+                match picks::check_so_far(catalog, &trial) {
+                    Ok(()) => {
+                        *answers = trial;
+                        break;
+                    }
+                    Err(e) => {
+                        prompter.problem(&e.to_string());
+                        defaults = (0..choices.len()).map(|i| picked.contains(&i)).collect();
+                    }
+                }
+            }
+        } else {
+            let default = question.default.first().and_then(index).unwrap_or(0);
             let i = prompter.select(theme, &choices, default)?;
             answers.set(theme, vec![choices[i].id.clone()]);
         }

@@ -24,6 +24,8 @@ pub enum WriteError {
         "{path} goes through a symbolic link ({link}); brickyard writes only inside the project"
     )]
     Symlink { path: String, link: PathBuf },
+    #[error("{0}")]
+    Interrupted(#[from] crate::interrupt::Interrupted),
     #[error("cannot write {path}: {source}")]
     Io {
         path: PathBuf,
@@ -84,8 +86,12 @@ pub fn write(target: &Path, files: &[GeneratedFile], force: bool) -> Result<Writ
         .tempdir_in(&staging_parent)
         .map_err(io(&staging_parent))?;
     for file in files {
+        step()?;
         stage(staging.path(), file)?;
     }
+    // The last moment to stop with nothing changed (the staging directory
+    // goes with `staging`).
+    crate::interrupt::check()?;
 
     let mut written = Written::default();
     if !exists {
@@ -148,19 +154,24 @@ pub fn apply(
         stage(&new, file)?;
     }
     fs::create_dir_all(&old).map_err(io(&old))?;
-    // (path, had a file before) for what was done, to undo on failure.
+    // (path, had a file before) for what was done, and the directories
+    // made for new files, to undo on failure or Ctrl-C.
     let mut done: Vec<(String, bool)> = Vec::new();
+    let mut made_dirs: Vec<PathBuf> = Vec::new();
     let result = (|| {
         for file in files {
+            step()?;
             let dest = target.join(&file.path);
             let had = move_aside(&dest, &old.join(&file.path))?;
             done.push((file.path.clone(), had));
             if let Some(parent) = dest.parent() {
+                made_dirs.extend(missing_dirs(target, parent));
                 fs::create_dir_all(parent).map_err(io(parent))?;
             }
             fs::rename(new.join(&file.path), &dest).map_err(io(&dest))?;
         }
         for path in deletes {
+            step()?;
             let had = move_aside(&target.join(path), &old.join(path))?;
             done.push((path.clone(), had));
         }
@@ -173,6 +184,10 @@ pub fn apply(
             if *had {
                 let _ = fs::rename(old.join(path), &dest);
             }
+        }
+        // Deepest first; a directory something else now holds stays.
+        for dir in made_dirs.iter().rev() {
+            let _ = fs::remove_dir(dir);
         }
         return Err(e);
     }
@@ -192,6 +207,30 @@ pub fn apply(
     }
     fs::rename(&old, &undo).map_err(io(&undo))?;
     Ok(())
+}
+
+/// Between two moves: Ctrl-C stops here (and everything moved is put
+/// back). `BRICKYARD_TEST_WRITE_DELAY_MS` slows each step, so a test can
+/// interrupt a write part way.
+fn step() -> Result<(), WriteError> {
+    if let Some(ms) = std::env::var("BRICKYARD_TEST_WRITE_DELAY_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
+    Ok(crate::interrupt::check()?)
+}
+
+/// The directories from `root` down to `dir` that do not exist yet, top first.
+fn missing_dirs(root: &Path, dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = dir
+        .ancestors()
+        .take_while(|d| *d != root && !d.exists())
+        .map(Path::to_path_buf)
+        .collect();
+    out.reverse();
+    out
 }
 
 /// Moves `dest` to `aside` if it exists; whether it did.

@@ -8,7 +8,9 @@ use brickyard::prompt::Scripted;
 use brickyard::ui::Ui;
 use predicates::prelude::*;
 
-use crate::support::{brickyard, catalog_fails, fixture, new_fails, scratch, stderr_of, tree};
+use crate::support::{
+    Pane, brickyard, catalog_fails, fixture, new_fails, scratch, stderr_of, stdout_of, tree,
+};
 
 #[test]
 fn yes_takes_the_defaults_and_says_what_to_do_next() {
@@ -608,18 +610,7 @@ fn the_picker_asks_only_what_is_unsettled_and_writes_the_answers() {
     args.monitoring = Some("none".into());
     args.containers = Some("compose".into());
     // Left to ask: app (a Select), services (a MultiSelect).
-    let app_index = catalog
-        .in_theme(brickyard::catalog::Theme::App)
-        .position(|e| e.id == "rust")
-        .unwrap();
-    let redis_index = catalog
-        .in_theme(brickyard::catalog::Theme::Services)
-        .position(|e| e.id == "redis")
-        .unwrap();
-    let mut script = Scripted {
-        answers: [vec![app_index], vec![redis_index]].into(),
-        confirm: true,
-    };
+    let mut script = Scripted::new(&[&["rust"], &["redis"]]);
     let ui = Ui {
         quiet: true,
         fancy: false,
@@ -638,15 +629,167 @@ fn the_picker_asks_only_what_is_unsettled_and_writes_the_answers() {
     );
 }
 
+/// Each question offers only what fits the answers before it, names what
+/// it leaves out and why, and preselects a default that fits.
+#[test]
+fn the_picker_offers_only_what_fits_the_answers_so_far() {
+    let (_dir, project) = scratch();
+    let catalog = Catalog::load(&[]).unwrap();
+    let args = library_args(&project);
+    // CI first: GitLab CI; then VCS, config management, monitoring,
+    // containers, app, services.
+    let mut script = Scripted::new(&[
+        &["gitlab-ci"],
+        &["gitlab"],
+        &["none"],
+        &["none"],
+        &["compose"],
+        &["python"],
+        &[],
+    ]);
+    let ui = Ui {
+        quiet: true,
+        fancy: false,
+    };
+    brickyard::commands::new::run(ui, &catalog, &args, Some(&mut script)).unwrap();
+    // The VCS question offered only GitLab: everything else (none too)
+    // would leave GitLab CI without its host.
+    assert_eq!(script.offered[1], ["gitlab"]);
+    let hidden: Vec<&str> = script.hidden[1].iter().map(|(id, _)| id.as_str()).collect();
+    assert!(
+        hidden.contains(&"github") && hidden.contains(&"none"),
+        "{hidden:?}"
+    );
+    assert!(
+        script.hidden[1]
+            .iter()
+            .all(|(_, why)| why.contains("GitLab CI needs one of gitlab")),
+        "{:?}",
+        script.hidden[1]
+    );
+    // Nothing was left out of the first question.
+    assert!(script.hidden[0].is_empty(), "{:?}", script.hidden[0]);
+    let answers = fs::read_to_string(project.join("brickyard.yaml")).unwrap();
+    assert!(answers.contains("ci: gitlab-ci") && answers.contains("vcs: gitlab"));
+}
+
+/// Flags that break a rule fail before any question is asked.
+#[test]
+fn picks_given_as_flags_are_checked_before_any_question() {
+    let (_dir, project) = scratch();
+    let catalog = Catalog::load(&[]).unwrap();
+    let mut args = library_args(&project);
+    args.ci = Some("travis".into());
+    args.vcs = Some("gitlab".into());
+    let mut script = Scripted::new(&[&["none"]]);
+    let ui = Ui {
+        quiet: true,
+        fancy: false,
+    };
+    let err = brickyard::commands::new::run(ui, &catalog, &args, Some(&mut script)).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("Travis CI needs one of github or bitbucket"),
+        "{err}"
+    );
+    assert!(script.offered.is_empty(), "asked {:?}", script.offered);
+    assert!(!project.exists());
+}
+
+/// Services that clash with each other (a team's rule): the combination is
+/// refused as it is given, and the question is asked again.
+#[test]
+fn a_combination_of_services_that_breaks_a_rule_is_asked_again() {
+    let team = tempfile::tempdir().unwrap();
+    fs::create_dir_all(team.path().join("services")).unwrap();
+    fs::write(
+        team.path().join("services/keydb.yaml"),
+        "id: keydb\ntheme: services\nname: KeyDB\ndescription: Redis-compatible cache\nconflicts:\n  - id: redis\n    reason: both answer as the cache on the same URL\n",
+    )
+    .unwrap();
+    let catalog = Catalog::load(&[team.path().to_path_buf()]).unwrap();
+    let (_dir, project) = scratch();
+    let mut args = library_args(&project);
+    args.ci = Some("none".into());
+    args.vcs = Some("none".into());
+    args.config_mgmt = Some("none".into());
+    args.monitoring = Some("none".into());
+    args.containers = Some("compose".into());
+    args.app = Some("python".into());
+    let mut script = Scripted::new(&[&["keydb", "redis"], &["redis"]]);
+    let ui = Ui {
+        quiet: true,
+        fancy: false,
+    };
+    brickyard::commands::new::run(ui, &catalog, &args, Some(&mut script)).unwrap();
+    assert_eq!(script.problems.len(), 1, "{:?}", script.problems);
+    assert!(
+        script.problems[0].contains("keydb and redis cannot be picked together"),
+        "{:?}",
+        script.problems
+    );
+    let answers = fs::read_to_string(project.join("brickyard.yaml")).unwrap();
+    assert!(
+        answers.contains("- redis") && !answers.contains("keydb"),
+        "{answers}"
+    );
+}
+
+/// The picker in a real terminal: the VCS question after GitLab CI offers
+/// GitLab alone and says why; Ctrl-C then shows the cursor again, says
+/// nothing was written, exits 130 and leaves no directory.
+#[test]
+#[cfg_attr(
+    not(validator_tests),
+    ignore = "tools tier: set BRICKYARD_VALIDATORS=1 (.ci/run installs tmux)"
+)]
+fn the_picker_in_a_terminal_hides_what_does_not_fit_and_ctrl_c_restores_it() {
+    let (dir, project) = scratch();
+    let pane = Pane::start(
+        "picker",
+        &format!(
+            "cd {} && env -u CI TERM=xterm {} new {}",
+            dir.path().display(),
+            crate::support::bin().display(),
+            project.display()
+        ),
+    );
+    pane.wait_for("? CI");
+    // The cursor starts on the default, github-actions; gitlab-ci is next.
+    pane.keys(&["Down", "Enter"]);
+    let screen = pane.wait_for("? VCS host");
+    assert!(screen.contains("✔ CI · gitlab-ci"), "{screen}");
+    assert!(
+        screen
+            .contains("not offered: bitbucket, gitea, github, none (GitLab CI needs one of gitlab"),
+        "{screen}"
+    );
+    let question = &screen[screen.find("? VCS host").unwrap()..];
+    assert!(
+        question.contains("gitlab") && !question.contains("github "),
+        "{screen}"
+    );
+    assert!(
+        !pane.cursor_visible(),
+        "the picker hides the cursor while it asks"
+    );
+    pane.keys(&["C-c"]);
+    let screen = pane.wait_for("EXIT=");
+    assert!(
+        screen.contains("cancelled; nothing was written"),
+        "{screen}"
+    );
+    assert!(screen.contains("EXIT=130"), "{screen}");
+    assert!(pane.cursor_visible(), "the cursor stays hidden:\n{screen}");
+    assert!(!project.exists());
+}
+
 #[test]
 fn an_interrupted_prompt_writes_nothing() {
     let (_dir, project) = scratch();
     let catalog = Catalog::load(&[]).unwrap();
     // One answer, then the person presses Esc / Ctrl-C.
-    let mut script = Scripted {
-        answers: [vec![0]].into(),
-        confirm: true,
-    };
+    let mut script = Scripted::new(&[&["jenkins"]]);
     let ui = Ui {
         quiet: true,
         fancy: false,
@@ -679,8 +822,8 @@ fn declining_the_summary_writes_nothing() {
     args.app = demo_without_services.app.clone();
     args.preset = None;
     let mut script = Scripted {
-        answers: [vec![0]].into(),
         confirm: false,
+        ..Scripted::new(&[&[]])
     };
     let ui = Ui {
         quiet: true,
@@ -770,5 +913,26 @@ fn snapshot_of_each_preset() {
             listing.push_str(&format!("===== {file}\n{text}\n"));
         }
         insta::assert_snapshot!(format!("preset_{preset}"), listing);
+    }
+}
+
+#[test]
+fn new_help_describes_every_theme_flag_and_lists_its_ids() {
+    let out = brickyard().args(["new", "--help"]).output().unwrap();
+    let help = stdout_of(&out);
+    for (flag, id) in [
+        ("--ci", "gitlab-ci"),
+        ("--vcs", "gitlab"),
+        ("--config-mgmt", "ansible"),
+        ("--monitoring", "prometheus-grafana"),
+        ("--containers", "compose"),
+        ("--app", "python"),
+        ("--services", "postgres"),
+    ] {
+        let at = help
+            .find(&format!("{flag} <"))
+            .unwrap_or_else(|| panic!("{flag}:\n{help}"));
+        let block: String = help[at..].lines().take(2).collect::<Vec<_>>().join("\n");
+        assert!(block.contains("[ids: ") && block.contains(id), "{block}");
     }
 }

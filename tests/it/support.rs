@@ -98,3 +98,78 @@ pub fn catalog_fails(dir: &Path) -> String {
 pub fn stdout_of(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// A command in a real terminal: a tmux pane (80 columns is too narrow
+/// for the pickers' lines; 160 x 45). Killed when dropped.
+pub struct Pane {
+    session: String,
+}
+
+fn tmux(args: &[&str]) -> std::process::Output {
+    std::process::Command::new("tmux")
+        .args(args)
+        .output()
+        .expect("tmux runs (.ci/run installs it)")
+}
+
+impl Pane {
+    /// Runs `cmd` (a shell line) in a new pane; `EXIT=<code>` is printed after it.
+    pub fn start(name: &str, cmd: &str) -> Pane {
+        let session = format!("{name}-{}", std::process::id());
+        let line = format!("{cmd}; echo EXIT=$?; sleep 60");
+        let out = tmux(&[
+            "new-session",
+            "-d",
+            "-s",
+            &session,
+            "-x",
+            "160",
+            "-y",
+            "45",
+            &line,
+        ]);
+        assert!(out.status.success(), "tmux: {}", stderr_of(&out));
+        Pane { session }
+    }
+
+    pub fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", &self.session];
+        args.extend(keys);
+        tmux(&args);
+    }
+
+    pub fn screen(&self) -> String {
+        String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", &self.session]).stdout)
+            .into_owned()
+    }
+
+    /// Waits (up to 20 s) until the screen shows `text`; the screen.
+    pub fn wait_for(&self, text: &str) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) || std::time::Instant::now() > deadline {
+                return screen;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+
+    pub fn cursor_visible(&self) -> bool {
+        stdout_of(&tmux(&[
+            "display",
+            "-p",
+            "-t",
+            &self.session,
+            "#{cursor_flag}",
+        ]))
+        .trim()
+            == "1"
+    }
+}
+
+impl Drop for Pane {
+    fn drop(&mut self) {
+        tmux(&["kill-session", "-t", &self.session]);
+    }
+}

@@ -320,3 +320,99 @@ fn a_recorded_catalog_that_moved_is_named_with_the_way_out() {
     assert!(out.status.success(), "{}", stderr_of(&out));
     assert!(read(&project, "brickyard.yaml").contains("source: ../team-moved"));
 }
+
+/// Every file below `root` with its bytes (and nothing else there).
+fn snapshot(root: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    crate::support::tree(root)
+        .into_iter()
+        .map(|p| {
+            let bytes = fs::read(root.join(&p)).unwrap();
+            (p, bytes)
+        })
+        .collect()
+}
+
+/// Runs brickyard with each write step slowed, and sends it SIGINT
+/// `after` the start, as Ctrl-C in a terminal would.
+fn interrupted(args: &[&str], after: std::time::Duration) -> std::process::Output {
+    let child = std::process::Command::new(crate::support::bin())
+        .env("CI", "true")
+        .env("BRICKYARD_TEST_WRITE_DELAY_MS", "250")
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(after);
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    child.wait_with_output().unwrap()
+}
+
+/// Ctrl-C while `add` stages its files, and again while it moves them into
+/// place: the project is byte for byte as it was, with no staging
+/// directory inside or beside it; then `add` still works.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_at_any_moment_of_a_write_leaves_the_project_as_it_was() {
+    let (dir, project) = scratch();
+    let made = brickyard()
+        .arg("new")
+        .arg(&project)
+        .args(["--yes", "--services", "postgres"])
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", stderr_of(&made));
+    edit(&project, "README.md", |t| format!("{t}\nOur notes.\n"));
+    let before = snapshot(dir.path());
+    let p = project.to_str().unwrap();
+    // 12 files change (with their base copies): at 250 ms a step, staging
+    // takes ~3 s, moving them into place ~3 s more.
+    for after_ms in [400, 4200] {
+        let out = interrupted(
+            &["-C", p, "add", "redis"],
+            std::time::Duration::from_millis(after_ms),
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(130),
+            "at {after_ms} ms: {}",
+            stderr_of(&out)
+        );
+        assert!(
+            stderr_of(&out).contains("interrupted; nothing was written (the project is as it was)"),
+            "{}",
+            stderr_of(&out)
+        );
+        let now = snapshot(dir.path());
+        let changed: Vec<&String> = before
+            .keys()
+            .chain(now.keys())
+            .filter(|k| before.get(*k) != now.get(*k))
+            .collect();
+        assert!(
+            changed.is_empty(),
+            "Ctrl-C at {after_ms} ms changed {changed:?}"
+        );
+    }
+    let out = run(&project, &["add", "redis"]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(read(&project, "README.md").contains("Our notes."));
+
+    // `new` interrupted while staging: no project, no staging directory.
+    let fresh = dir.path().join("fresh");
+    let out = interrupted(
+        &["new", fresh.to_str().unwrap(), "--yes"],
+        std::time::Duration::from_millis(600),
+    );
+    assert_eq!(out.status.code(), Some(130), "{}", stderr_of(&out));
+    assert!(!fresh.exists());
+    let beside: Vec<String> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(beside, ["myapp"], "left beside the project: {beside:?}");
+}

@@ -1,0 +1,162 @@
+//! Settling the picks: where they come from (flags over an answers file
+//! over a preset), defaults that fit what was picked, and what a question
+//! may offer given the answers so far. Pure: no terminal.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+use crate::catalog::{Catalog, Theme};
+use crate::plan::{self, Answers, Partial, PlanError};
+
+/// Flags over the answers file over the preset; `yes` fills the rest with
+/// defaults that fit.
+pub fn settle(
+    catalog: &Catalog,
+    flags: Answers,
+    answers_file: Option<&Path>,
+    preset: Option<&str>,
+    yes: bool,
+) -> Result<Answers> {
+    let mut answers = flags;
+    if let Some(file) = answers_file {
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read answers file {}", file.display()))?;
+        let from_file = crate::project::state::parse(&text)
+            .map_err(|e| anyhow::anyhow!("answers file {} is malformed: {e}", file.display()))?
+            .answers;
+        answers = answers.or(&Answers {
+            project: None,
+            ..from_file
+        });
+    }
+    if let Some(name) = preset {
+        let preset = catalog.preset(name).with_context(|| {
+            let known: Vec<&str> = catalog.presets().map(|p| p.id.as_str()).collect();
+            format!(
+                "unknown preset `{name}`; known presets: {}",
+                known.join(", ")
+            )
+        })?;
+        answers = answers.or(&preset.picks);
+    }
+    if yes {
+        answers = with_defaults(catalog, answers);
+    }
+    Ok(answers)
+}
+
+/// Fills the unsettled themes with the catalog's defaults, chosen so the
+/// rules hold given what was picked: a default the explicit picks rule out
+/// gives way to the entry made for them (`--vcs gitlab` gets gitlab-ci, not
+/// GitHub Actions), else to the first that fits, else to none.
+pub fn with_defaults(catalog: &Catalog, answers: Answers) -> Answers {
+    let unsettled = answers.unsettled();
+    let explicit: Vec<String> = answers.all_ids().into_iter().map(String::from).collect();
+    let mut filled = answers;
+    for &theme in &unsettled {
+        let defaults: Vec<String> = catalog
+            .in_theme(theme)
+            .filter(|e| e.default)
+            .map(|e| e.id.clone())
+            .collect();
+        filled.set(theme, defaults);
+    }
+    let fits =
+        |a: &Answers| plan::resolve_on(catalog, "p", a, |_| String::new(), &|_| true).is_ok();
+    if fits(&filled) {
+        return filled;
+    }
+    for &theme in unsettled.iter().filter(|t| !t.is_multi()) {
+        // How closely an entry is made for the explicit picks: the fewest
+        // options of a requirement they meet (gitlab-ci needs [gitlab]).
+        let made_for = |e: &&crate::catalog::Entry| {
+            e.requires
+                .iter()
+                .filter(|r| r.one_of.iter().any(|id| explicit.contains(id)))
+                .map(|r| r.one_of.len())
+                .min()
+                .unwrap_or(usize::MAX)
+        };
+        let mut candidates: Vec<&crate::catalog::Entry> = catalog.in_theme(theme).collect();
+        // Made for the explicit picks first, then the default, then the rest.
+        candidates.sort_by_key(|e| (made_for(e), !e.default));
+        let ids = candidates
+            .iter()
+            .map(|e| e.id.clone())
+            .chain(std::iter::once("none".to_string()));
+        for id in ids {
+            let mut trial = filled.clone();
+            trial.set(theme, vec![id]);
+            if fits(&trial) {
+                return trial;
+            }
+        }
+    }
+    filled
+}
+
+/// One question of the picker.
+pub struct Question {
+    /// Ids that fit the answers so far, in catalog order; `none` last
+    /// (single-pick themes) when no tool fits too.
+    pub offered: Vec<String>,
+    /// Ids that do not fit, each with the rule that says so.
+    pub hidden: Vec<Hidden>,
+    /// What to preselect: the defaults that fit.
+    pub default: Vec<String>,
+}
+
+pub struct Hidden {
+    pub id: String,
+    pub reason: String,
+}
+
+/// What `theme`'s question offers given `answers` (themes still unasked
+/// are left out of the rules until they are answered).
+pub fn question(catalog: &Catalog, answers: &Answers, theme: Theme) -> Question {
+    let mut offered = Vec::new();
+    let mut hidden = Vec::new();
+    let mut ids: Vec<String> = catalog.in_theme(theme).map(|e| e.id.clone()).collect();
+    if !theme.is_multi() {
+        ids.push("none".into());
+    }
+    for id in ids {
+        let mut trial = answers.clone();
+        trial.set(theme, vec![id.clone()]);
+        match check_so_far(catalog, &trial) {
+            Ok(()) => offered.push(id),
+            Err(e) => hidden.push(Hidden {
+                id,
+                // The rule, not the flag hint that follows it.
+                reason: e.to_string().lines().next().unwrap_or_default().to_string(),
+            }),
+        }
+    }
+    let filled = with_defaults(catalog, answers.clone());
+    let default = filled
+        .get(theme)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|id| offered.contains(id))
+        .collect();
+    Question {
+        offered,
+        hidden,
+        default,
+    }
+}
+
+/// The rules over what is settled so far; a requirement that a theme
+/// still to be asked can meet waits for it.
+pub fn check_so_far(catalog: &Catalog, answers: &Answers) -> Result<(), PlanError> {
+    plan::check_rules(catalog, answers, Partial::Yes).map(|_| ())
+}
+
+/// The line shown beside an id in a question.
+pub fn describe(catalog: &Catalog, id: &str) -> String {
+    catalog
+        .get(id)
+        .map(|e| e.description.clone())
+        .unwrap_or_else(|| "no tool for this theme".into())
+}
