@@ -13,9 +13,10 @@ use clap::{Args, Parser, Subcommand};
     propagate_version = true
 )]
 pub struct Cli {
-    /// Extra catalog directory layered over the built-in one (repeatable).
-    #[arg(long = "catalog", value_name = "DIR", global = true)]
-    pub catalog: Vec<PathBuf>,
+    /// A team catalog layered over the built-in one (repeatable): a
+    /// directory, or a git repository as `git+URL[@REF]`.
+    #[arg(long = "catalog", value_name = "DIR|git+URL[@REF]", global = true)]
+    pub catalog: Vec<String>,
     /// Print only errors.
     #[arg(short, long, global = true)]
     pub quiet: bool,
@@ -66,6 +67,10 @@ pub struct UpdateArgs {
     /// Put back the files as they were before the last update, add or remove.
     #[arg(long)]
     pub undo: bool,
+    /// Move the project's git catalog to this branch, tag or commit (default:
+    /// the newest commit of the ref it records).
+    #[arg(long = "ref", value_name = "REF", conflicts_with = "undo")]
+    pub reference: Option<String>,
 }
 
 #[derive(Debug, Args, Default, Clone)]

@@ -44,17 +44,25 @@ pub struct Coded {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     let ui = ui::Ui::new(cli.quiet);
     let dir = cli.project_dir.clone().unwrap_or_else(|| ".".into());
-    // In a project, the catalogs it was made with, unless others are given.
+    // In a project, the catalogs it was made with (git ones at the commit
+    // recorded; `update` moves to the newest), unless others are given.
     let in_project = !matches!(
         cli.command,
         Command::New(_) | Command::Demo(_) | Command::Catalog(_)
     );
-    let catalog_dirs = if cli.catalog.is_empty() && in_project {
-        project::state::recorded_catalogs(&dir)?
+    let layers = if cli.catalog.is_empty() && in_project {
+        let which = match &cli.command {
+            Command::Update(u) if !u.undo => project::state::GitCommit::Newest(u.reference.clone()),
+            _ => project::state::GitCommit::Recorded,
+        };
+        project::state::recorded_catalogs(&dir, &which)?
     } else {
-        cli.catalog.clone()
+        cli.catalog
+            .iter()
+            .map(|arg| catalog::Layer::from_arg(arg, &dir))
+            .collect::<anyhow::Result<_>>()?
     };
-    let catalog = catalog::Catalog::load(&catalog_dirs)?;
+    let catalog = catalog::Catalog::load_layers(&layers)?;
     if matches!(
         cli.command,
         Command::New(_) | Command::Update(_) | Command::Add(_) | Command::Remove(_)

@@ -4,10 +4,11 @@
 //! layers a team's own on top (same layout: `<theme>/<id>.yaml`,
 //! `presets/<id>.yaml`, `templates/...`), overriding entries by id.
 
+pub mod git;
 mod model;
 
 use std::collections::BTreeMap;
-use std::path::{Component, Path};
+use std::path::{Component, Path, PathBuf};
 
 use include_dir::{Dir, include_dir};
 
@@ -46,11 +47,32 @@ pub struct Catalog {
 /// One layer of the catalog and a digest of its content.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Source {
-    /// `built-in`, or the directory (absolute when loaded; relative to the
-    /// project in its brickyard.yaml).
+    /// `built-in`, a directory (absolute when loaded; relative to the
+    /// project in its brickyard.yaml), or `git+URL[@REF]`.
     pub source: String,
     /// `sha256:` of every file's path and content, in path order.
     pub digest: String,
+    /// For a git catalog, the commit used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+}
+
+/// One layer over the built-in catalog.
+#[derive(Debug, Clone)]
+pub enum Layer {
+    Dir(PathBuf),
+    Git(git::Checkout),
+}
+
+impl Layer {
+    /// A `--catalog` argument: `git+URL[@REF]` (fetched now, newest
+    /// commit), else a directory relative to `base`.
+    pub fn from_arg(arg: &str, base: &Path) -> anyhow::Result<Layer> {
+        Ok(match git::GitSpec::parse(arg) {
+            Some(spec) => Layer::Git(git::newest(&spec)?),
+            None => Layer::Dir(base.join(arg)),
+        })
+    }
 }
 
 /// Digest of (path, content) pairs, in the order given.
@@ -77,7 +99,13 @@ impl Catalog {
         &self.sources
     }
 
-    pub fn load(extra_dirs: &[std::path::PathBuf]) -> Result<Catalog, CatalogError> {
+    pub fn load(extra_dirs: &[PathBuf]) -> Result<Catalog, CatalogError> {
+        let layers: Vec<Layer> = extra_dirs.iter().cloned().map(Layer::Dir).collect();
+        Catalog::load_layers(&layers)
+    }
+
+    /// The embedded catalog with each layer on top, in order.
+    pub fn load_layers(layers: &[Layer]) -> Result<Catalog, CatalogError> {
         let mut catalog = Catalog::default();
         for file in embedded_files(&EMBEDDED_TEMPLATES) {
             let text = file.contents_utf8().expect("embedded templates are UTF-8");
@@ -103,15 +131,19 @@ impl Catalog {
         catalog.sources.push(Source {
             source: crate::project::state::BUILT_IN.into(),
             digest: digest(embedded.into_iter()),
+            commit: None,
         });
-        for dir in extra_dirs {
-            catalog.add_dir(dir)?;
+        for layer in layers {
+            match layer {
+                Layer::Dir(dir) => catalog.add_dir(dir, None)?,
+                Layer::Git(checkout) => catalog.add_dir(&checkout.dir, Some(checkout))?,
+            }
         }
         catalog.validate()?;
         Ok(catalog)
     }
 
-    fn add_dir(&mut self, dir: &Path) -> Result<(), CatalogError> {
+    fn add_dir(&mut self, dir: &Path, git: Option<&git::Checkout>) -> Result<(), CatalogError> {
         let read_err = |source| CatalogError::Read {
             dir: dir.display().to_string(),
             source,
@@ -131,10 +163,14 @@ impl Catalog {
             ));
         }
         self.sources.push(Source {
-            source: crate::project::state::lexical_absolute(dir)
-                .display()
-                .to_string(),
+            source: match git {
+                Some(g) => g.spec.to_string(),
+                None => crate::project::state::lexical_absolute(dir)
+                    .display()
+                    .to_string(),
+            },
             digest: digest(contents.iter().map(|(p, c)| (p.clone(), c.as_slice()))),
+            commit: git.map(|g| g.commit.clone()),
         });
         for rel in files {
             let full = dir.join(&rel);

@@ -16,7 +16,8 @@ use std::path::{Component, Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::Source;
+use crate::catalog::git::{self, GitSpec};
+use crate::catalog::{Layer, Source};
 use crate::generate::{ANSWERS_FILE, ENV_FILE, GeneratedFile};
 use crate::plan::Answers;
 
@@ -203,31 +204,56 @@ pub fn portable(sources: &[Source], project_dir: &Path) -> Vec<Source> {
     sources
         .iter()
         .map(|s| Source {
-            source: if s.source == BUILT_IN {
+            source: if s.source == BUILT_IN || s.commit.is_some() {
                 s.source.clone()
             } else {
                 relative(Path::new(&s.source), project_dir)
                     .to_string_lossy()
                     .replace('\\', "/")
             },
-            digest: s.digest.clone(),
+            ..s.clone()
         })
         .collect()
 }
 
-/// The catalog directories a project was made with (from its
-/// brickyard.yaml), resolved against it; an error names the one that is
-/// not there and the way out.
-pub fn recorded_catalogs(project_dir: &Path) -> Result<Vec<PathBuf>> {
+/// Which commit of a recorded git catalog to use.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GitCommit {
+    /// The one recorded: what the project was made with.
+    Recorded,
+    /// The newest of the recorded ref, or of this one (`update`).
+    Newest(Option<String>),
+}
+
+/// The catalog layers a project was made with (from its brickyard.yaml):
+/// directories resolved against it, git catalogs at `which` commit. An
+/// error names the layer that is not there and the way out.
+pub fn recorded_catalogs(project_dir: &Path, which: &GitCommit) -> Result<Vec<Layer>> {
     let file = project_dir.join(ANSWERS_FILE);
-    if !file.exists() {
-        return Ok(Vec::new());
-    }
-    let Some(generated) = read(&file)?.generated else {
-        return Ok(Vec::new());
+    let generated = if file.exists() {
+        read(&file)?.generated
+    } else {
+        None
     };
-    let mut dirs = Vec::new();
-    for s in generated.catalog.iter().filter(|s| s.source != BUILT_IN) {
+    let sources = generated.map(|g| g.catalog).unwrap_or_default();
+    let mut layers = Vec::new();
+    for s in sources.iter().filter(|s| s.source != BUILT_IN) {
+        if let Some(spec) = GitSpec::parse(&s.source) {
+            let checkout = match (which, &s.commit) {
+                (GitCommit::Recorded, Some(commit)) => git::pinned(&spec, commit),
+                (GitCommit::Newest(reference), _) => git::newest(&spec.at(reference.as_deref())),
+                (GitCommit::Recorded, None) => git::newest(&spec),
+            }
+            .with_context(|| {
+                format!(
+                    "cannot get the catalog {} that {} records\n  is the repository there and reachable? (git's words below); `--catalog DIR` or `--catalog git+URL` uses another",
+                    s.source,
+                    file.display()
+                )
+            })?;
+            layers.push(Layer::Git(checkout));
+            continue;
+        }
         let dir = project_dir.join(&s.source);
         if !dir.is_dir() {
             anyhow::bail!(
@@ -236,9 +262,16 @@ pub fn recorded_catalogs(project_dir: &Path) -> Result<Vec<PathBuf>> {
                 file.display()
             );
         }
-        dirs.push(dir);
+        layers.push(Layer::Dir(dir));
     }
-    Ok(dirs)
+    if let GitCommit::Newest(Some(reference)) = which
+        && !layers.iter().any(|l| matches!(l, Layer::Git(_)))
+    {
+        anyhow::bail!(
+            "--ref {reference}: this project has no git catalog (only `--catalog git+URL` ones have refs)"
+        );
+    }
+    Ok(layers)
 }
 
 #[cfg(test)]
@@ -277,10 +310,18 @@ mod tests {
         };
         let generated = Generated {
             brickyard: "0.1.0".into(),
-            catalog: vec![Source {
-                source: BUILT_IN.into(),
-                digest: "sha256:00".into(),
-            }],
+            catalog: vec![
+                Source {
+                    source: BUILT_IN.into(),
+                    digest: "sha256:00".into(),
+                    commit: None,
+                },
+                Source {
+                    source: "git+file:///srv/team@main".into(),
+                    digest: "sha256:01".into(),
+                    commit: Some("190f2187b44181957bea224625f87723e7180fe6".into()),
+                },
+            ],
             files: vec!["compose.yaml".into()],
         };
         let p = parse(&render(&answers, &generated)).unwrap();

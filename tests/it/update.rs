@@ -416,3 +416,108 @@ fn ctrl_c_at_any_moment_of_a_write_leaves_the_project_as_it_was() {
         .collect();
     assert_eq!(beside, ["myapp"], "left beside the project: {beside:?}");
 }
+
+/// `git` in `dir`, which must succeed; its stdout.
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["-c", "user.name=Team", "-c", "user.email=team@example.com"])
+        .args(args)
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "git {args:?}: {}", stderr_of(&out));
+    stdout_of(&out).trim().to_string()
+}
+
+/// A team catalog in a git repository: `new` records the commit it used,
+/// `add` keeps to it, `update` moves to the newest commit of the ref (or to
+/// `--ref`), a cache that was cleared is fetched again, and a repository
+/// that went away is named with the way out.
+#[test]
+fn a_git_catalog_is_recorded_by_commit_and_update_follows_its_ref() {
+    let root = tempfile::tempdir().unwrap();
+    let repo = root.path().join("team-catalog");
+    fs::create_dir_all(repo.join("services")).unwrap();
+    git(&repo, &["init", "-q", "-b", "main"]);
+    let redis = Path::new(env!("CARGO_MANIFEST_DIR")).join("catalog/services/redis.yaml");
+    let entry = fs::read_to_string(redis).unwrap();
+    fs::write(repo.join("services/redis.yaml"), &entry).unwrap();
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-qm", "team redis"]);
+    git(&repo, &["tag", "v1"]);
+    let first = git(&repo, &["rev-parse", "HEAD"]);
+
+    let cache = root.path().join("cache");
+    let by = |args: &[&str]| {
+        brickyard()
+            .env("BRICKYARD_CACHE_DIR", &cache)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let project = root.path().join("shop");
+    let spec = format!("git+file://{}@main", repo.display());
+    let p = project.to_str().unwrap();
+    let out = by(&["new", p, "--catalog", &spec, "--yes", "--services", "redis"]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let recorded = read(&project, "brickyard.yaml");
+    assert!(
+        recorded.contains(&format!("- source: {spec}\n"))
+            && recorded.contains(&format!("commit: {first}")),
+        "{recorded}"
+    );
+
+    // The team changes its Redis; the project is behind, but add keeps to
+    // the commit it records.
+    fs::write(
+        repo.join("services/redis.yaml"),
+        entry.replace("[redis-server", "[redis-server, --maxmemory, 64mb"),
+    )
+    .unwrap();
+    git(&repo, &["commit", "-qam", "cap memory"]);
+    let second = git(&repo, &["rev-parse", "HEAD"]);
+    let out = by(&["-C", p, "update", "--check"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    assert!(
+        stdout_of(&out).contains("changed  compose.yaml"),
+        "{}",
+        stdout_of(&out)
+    );
+    let out = by(&["-C", p, "add", "postgres"]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(!read(&project, "compose.yaml").contains("--maxmemory"));
+    assert!(read(&project, "brickyard.yaml").contains(&format!("commit: {first}")));
+
+    let out = by(&["-C", p, "update"]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(read(&project, "compose.yaml").contains("--maxmemory"));
+    assert!(read(&project, "brickyard.yaml").contains(&format!("commit: {second}")));
+
+    // A cleared cache is fetched again, at the recorded commit.
+    fs::remove_dir_all(&cache).unwrap();
+    let out = by(&["-C", p, "add", "memcached"]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(read(&project, "compose.yaml").contains("--maxmemory"));
+
+    // --ref moves to a tag, and the project follows that ref from then on.
+    let out = by(&["-C", p, "update", "--ref", "v1"]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(!read(&project, "compose.yaml").contains("--maxmemory"));
+    let recorded = read(&project, "brickyard.yaml");
+    assert!(
+        recorded.contains("@v1\n") && recorded.contains(&format!("commit: {first}")),
+        "{recorded}"
+    );
+
+    // The repository went away and nothing is cached: named, with the way out.
+    fs::rename(&repo, root.path().join("moved")).unwrap();
+    fs::remove_dir_all(&cache).unwrap();
+    let out = by(&["-C", p, "add", "mysql"]);
+    let err = crate::support::failed(out);
+    assert!(
+        err.contains("cannot get the catalog git+file://") && err.contains("--catalog DIR"),
+        "{err}"
+    );
+    assert!(!read(&project, "compose.yaml").contains("mysql"));
+}
