@@ -27,6 +27,52 @@ pub struct Cli {
     pub command: Command,
 }
 
+impl Cli {
+    /// The directory the command runs in: `-C DIR`, else the current one.
+    pub fn dir(&self) -> PathBuf {
+        self.project_dir.clone().unwrap_or_else(|| ".".into())
+    }
+
+    /// `-C DIR` applied to every path argument, as `git -C` does: each is
+    /// read as if brickyard had been started in DIR. Done once, here, so no
+    /// command joins paths of its own.
+    pub fn in_dir(mut self) -> Cli {
+        let Some(dir) = self.project_dir.clone() else {
+            return self;
+        };
+        let under = |p: &mut PathBuf| *p = dir.join(&*p);
+        for c in self.catalog.iter_mut() {
+            if !c.starts_with("git+") {
+                *c = dir.join(&*c).to_string_lossy().into_owned();
+            }
+        }
+        let stack = |s: &mut StackArgs| {
+            s.file.iter_mut().for_each(under);
+            s.project.env_file.iter_mut().for_each(under);
+            s.project.project_directory.iter_mut().for_each(under);
+        };
+        match &mut self.command {
+            Command::New(a) => {
+                under(&mut a.path);
+                a.answers.iter_mut().for_each(under);
+            }
+            Command::Demo(a) => a.dir.iter_mut().for_each(under),
+            Command::Up(a) => stack(&mut a.stack),
+            Command::Down(a) => stack(&mut a.stack),
+            Command::Ps(a) => stack(&mut a.stack),
+            Command::Verify(a) => stack(&mut a.stack),
+            Command::Config(a) => stack(&mut a.stack),
+            Command::Logs(a) => {
+                a.file.iter_mut().for_each(under);
+                a.project.env_file.iter_mut().for_each(under);
+                a.project.project_directory.iter_mut().for_each(under);
+            }
+            Command::Catalog(_) | Command::Update(_) | Command::Add(_) | Command::Remove(_) => {}
+        }
+        self
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create a project: pick one tool per theme, get a skeleton that runs.

@@ -43,7 +43,8 @@ pub struct Coded {
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     let ui = ui::Ui::new(cli.quiet);
-    let dir = cli.project_dir.clone().unwrap_or_else(|| ".".into());
+    let cli = cli.in_dir();
+    let dir = cli.dir();
     // In a project, the catalogs it was made with (git ones at the commit
     // recorded; `update` moves to the newest), unless others are given.
     let in_project = !matches!(
@@ -59,7 +60,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     } else {
         cli.catalog
             .iter()
-            .map(|arg| catalog::Layer::from_arg(arg, &dir))
+            .map(|arg| catalog::Layer::from_arg(arg))
             .collect::<anyhow::Result<_>>()?
     };
     let catalog = catalog::Catalog::load_layers(&layers)?;
@@ -72,11 +73,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match &cli.command {
         Command::New(args) => {
             let mut terminal = prompt::Terminal;
-            let args = cli::NewArgs {
-                path: dir.join(&args.path),
-                ..args.clone()
-            };
-            commands::new::run(ui, &catalog, &args, Some(&mut terminal))
+            commands::new::run(ui, &catalog, args, Some(&mut terminal))
         }
         Command::Catalog(CatalogCommand::List { theme, json }) => {
             commands::catalog::list(ui, &catalog, theme.as_deref(), *json)

@@ -66,11 +66,11 @@ pub enum Layer {
 
 impl Layer {
     /// A `--catalog` argument: `git+URL[@REF]` (fetched now, newest
-    /// commit), else a directory relative to `base`.
-    pub fn from_arg(arg: &str, base: &Path) -> anyhow::Result<Layer> {
+    /// commit), else a directory.
+    pub fn from_arg(arg: &str) -> anyhow::Result<Layer> {
         Ok(match git::GitSpec::parse(arg) {
             Some(spec) => Layer::Git(git::newest(&spec)?),
-            None => Layer::Dir(base.join(arg)),
+            None => Layer::Dir(arg.into()),
         })
     }
 }

@@ -10,10 +10,11 @@ use serde_json::json;
 
 use crate::catalog::Catalog;
 use crate::cli::DemoArgs;
-use crate::commands::{new, verify};
+use crate::commands::verify;
 use crate::engine::ports::HostPorts;
 use crate::engine::{Engine, execute, stack};
 use crate::generate::write;
+use crate::project::make;
 use crate::ui::Ui;
 
 pub fn run(ui: Ui, catalog: &Catalog, args: &DemoArgs) -> Result<()> {
@@ -29,7 +30,7 @@ pub fn run(ui: Ui, catalog: &Catalog, args: &DemoArgs) -> Result<()> {
                     .prefix("brickyard-demo-")
                     .tempdir()?
                     .keep();
-                let suffix: String = new::random_secret()
+                let suffix: String = make::random_secret()
                     .to_ascii_lowercase()
                     .chars()
                     .take(6)
@@ -38,7 +39,7 @@ pub fn run(ui: Ui, catalog: &Catalog, args: &DemoArgs) -> Result<()> {
             }
         };
         write::preflight(&path, false)?;
-        let name = new::project_name(&path)?;
+        let name = make::project_name(&path)?;
         let answers = catalog
             .preset("demo")
             .context("the catalog has no `demo` preset")?
@@ -49,8 +50,8 @@ pub fn run(ui: Ui, catalog: &Catalog, args: &DemoArgs) -> Result<()> {
         // hold when started.
         let mut taken = Vec::new();
         let ports = HostPorts::avoiding([], engine.claimed_ports().await);
-        let plan = new::resolve(catalog, &name, &answers, &path, false, &ports)?;
-        new::create(catalog, &plan, &path, false)?;
+        let plan = make::plan(catalog, &name, &answers, &path, false, &ports)?;
+        make::create(catalog, &plan, &path, false)?;
         let generate_secs = generating.elapsed().as_secs_f64();
         ui.status(format!("demo project: {}", path.display()));
         let opts = execute::UpOptions { timeout: Duration::from_secs(args.timeout), ..Default::default() };
@@ -79,8 +80,8 @@ pub fn run(ui: Ui, catalog: &Catalog, args: &DemoArgs) -> Result<()> {
                         tokio::time::sleep(Duration::from_millis(200 + jitter_ms(1000))).await;
                         taken.extend(ports);
                         let ports = HostPorts::avoiding(taken.clone(), engine.claimed_ports().await);
-                        let plan = new::resolve(catalog, &name, &answers, &path, true, &ports)?;
-                        new::create(catalog, &plan, &path, true)?;
+                        let plan = make::plan(catalog, &name, &answers, &path, true, &ports)?;
+                        make::create(catalog, &plan, &path, true)?;
                     }
                     _ => return Err(e.context(teardown_hint(&path))),
                 },

@@ -1,9 +1,8 @@
 //! `brickyard new`: settle the picks, resolve the plan, write the project.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 
 use crate::catalog::{Catalog, Theme};
 use crate::cli::NewArgs;
@@ -11,6 +10,7 @@ use crate::engine::ports::HostPorts;
 use crate::generate::{self, write};
 use crate::picks;
 use crate::plan::{self, Answers, Plan};
+use crate::project::make;
 use crate::prompt::{Choice, Prompter};
 use crate::ui::Ui;
 
@@ -20,7 +20,7 @@ pub fn run(
     args: &NewArgs,
     prompter: Option<&mut dyn Prompter>,
 ) -> Result<()> {
-    let project = project_name(&args.path)?;
+    let project = make::project_name(&args.path)?;
     // Refuse a bad target before asking anything.
     if !args.dry_run {
         write::preflight(&args.path, args.force)?;
@@ -45,7 +45,7 @@ pub fn run(
             );
         };
         ask(catalog, prompter, &mut answers, &unsettled)?;
-        let plan = resolve(
+        let plan = make::plan(
             catalog,
             &project,
             &answers,
@@ -58,7 +58,7 @@ pub fn run(
         }
         return finish(ui, catalog, args, &plan);
     }
-    let plan = resolve(
+    let plan = make::plan(
         catalog,
         &project,
         &answers,
@@ -111,8 +111,8 @@ fn overwrite(ui: Ui, plan: &Plan, dir: &Path, files: &[generate::GeneratedFile])
         dir,
         &o.files,
         &o.deletes,
-        state::UNDO_DIR,
-        state::UNDO_CREATED,
+        generate::UNDO_DIR,
+        generate::UNDO_CREATED,
     )?;
     ui.done(format!(
         "wrote {} ({} files; `brickyard update --undo` puts back what was there)",
@@ -135,14 +135,6 @@ fn overwrite(ui: Ui, plan: &Plan, dir: &Path, files: &[generate::GeneratedFile])
     Ok(())
 }
 
-/// Renders and writes a resolved plan (for `demo`, which settles its own
-/// picks); `replace` writes over a project `demo` made itself.
-pub fn create(catalog: &Catalog, plan: &Plan, path: &Path, replace: bool) -> Result<()> {
-    let files = crate::project::state::with_base(generate::files(catalog, plan, path)?);
-    write::write(path, &files, replace)?;
-    Ok(())
-}
-
 fn report_written(ui: Ui, plan: &Plan, path: &Path, count: usize, written: &write::Written) {
     let dir = path.display();
     ui.done(format!(
@@ -159,17 +151,6 @@ fn report_written(ui: Ui, plan: &Plan, path: &Path, count: usize, written: &writ
         ui.status(urls(plan));
         ui.status(format!("\nNext:\n  cd {dir}\n  brickyard up"));
     }
-}
-
-pub fn project_name(path: &Path) -> Result<String> {
-    let abs =
-        std::path::absolute(path).with_context(|| format!("cannot resolve {}", path.display()))?;
-    let name = abs
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .context("the project path has no name; give a directory such as ./myapp")?;
-    plan::check_project_name(&name)?;
-    Ok(name)
 }
 
 /// The picks the flags give (one id per single-pick theme).
@@ -273,49 +254,6 @@ fn ask(
         }
     }
     Ok(())
-}
-
-pub fn resolve(
-    catalog: &Catalog,
-    project: &str,
-    answers: &Answers,
-    target: &Path,
-    force: bool,
-    ports: &HostPorts,
-) -> Result<Plan> {
-    // With --force over an existing project, keep its secrets: its volumes were made with them.
-    let existing = if force {
-        crate::project::state::secrets(target)?
-    } else {
-        BTreeMap::new()
-    };
-    let plan = plan::resolve_on(
-        catalog,
-        project,
-        answers,
-        |name| existing.get(name).cloned().unwrap_or_else(random_secret),
-        &|p| ports.is_free(p),
-    )?;
-    Ok(plan)
-}
-
-/// 32 characters from the OS's random source, letters and digits only so
-/// they need no quoting in URLs, YAML or shells.
-pub fn random_secret() -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    let mut out = String::with_capacity(32);
-    while out.len() < 32 {
-        let mut buf = [0u8; 64];
-        getrandom::fill(&mut buf).expect("the OS random source works");
-        // 248 = 4 * 62: drop bytes above it so every character is equally likely.
-        out.extend(
-            buf.iter()
-                .filter(|b| **b < 248)
-                .map(|b| ALPHABET[(*b % 62) as usize] as char)
-                .take(32 - out.len()),
-        );
-    }
-    out
 }
 
 pub fn summary(ui: Ui, plan: &Plan) -> String {

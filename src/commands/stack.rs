@@ -29,11 +29,11 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
 pub fn project_options(dir: &Path, args: &StackArgs) -> ProjectOptions {
     ProjectOptions {
         cwd: Some(dir.to_path_buf()),
-        project_dir: args.project.project_directory.as_ref().map(|d| dir.join(d)),
-        files: args.file.iter().map(|f| dir.join(f)).collect(),
+        project_dir: args.project.project_directory.clone(),
+        files: args.file.clone(),
         project_name: args.project.project_name.clone(),
         profiles: args.project.profile.clone(),
-        env_files: args.project.env_file.iter().map(|f| dir.join(f)).collect(),
+        env_files: args.project.env_file.clone(),
         os_env: None,
         keep_label_files: true,
         skip_env_files: false,

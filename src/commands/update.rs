@@ -12,9 +12,9 @@ use crate::catalog::{Catalog, Theme};
 use crate::cli::{ChangeArgs, RemoveArgs, UpdateArgs};
 use crate::generate::{self, ANSWERS_FILE, ENV_FILE, GeneratedFile, write};
 use crate::plan::{self, Answers};
-use crate::project::merge;
 use crate::project::state::{self, ProjectFile};
 use crate::project::update::{self, FileChange, Outcome};
+use crate::project::{make, merge};
 use crate::ui::Ui;
 
 #[derive(Clone, Copy, PartialEq)]
@@ -143,22 +143,17 @@ fn run(
 ) -> Result<()> {
     let name = match &answers.project {
         Some(n) => n.clone(),
-        None => super::new::project_name(&std::path::absolute(dir)?)?,
+        None => make::project_name(&std::path::absolute(dir)?)?,
     };
-    let existing = state::secrets(dir)?;
-    let ports = crate::engine::ports::HostPorts::default();
-    let plan = plan::resolve_on(
+    let plan = make::plan(
         catalog,
         &name,
         answers,
-        |n| {
-            existing
-                .get(n)
-                .cloned()
-                .unwrap_or_else(super::new::random_secret)
-        },
-        &|p| ports.is_free(p),
+        dir,
+        true,
+        &crate::engine::ports::HostPorts::default(),
     )?;
+    let existing = state::secrets(dir)?;
     let theirs = generate::files(catalog, &plan, dir)?;
     let (written_before, base) = match &project.generated {
         Some(g) => (g.files.clone(), state::read_base(dir, &g.files)),
@@ -216,7 +211,7 @@ fn run(
         return Ok(());
     }
     let (files, deletes) = update::to_write(&changes, &theirs);
-    write::apply(dir, &files, &deletes, state::UNDO_DIR, state::UNDO_CREATED)?;
+    write::apply(dir, &files, &deletes, generate::UNDO_DIR, generate::UNDO_CREATED)?;
     let mut changed = 0;
     for c in changes.iter().filter(|c| c.outcome != Outcome::Unchanged) {
         changed += 1;
@@ -344,7 +339,7 @@ fn describe(c: &FileChange) -> String {
         Outcome::KeptChanged => format!("kept     {p}: no longer made, but you changed it"),
         Outcome::KeptDeleted => format!(
             "left deleted {p}: you deleted it and the catalog changed it (the new version is in {}/{p})",
-            state::BASE_DIR
+            generate::BASE_DIR
         ),
         Outcome::SecretsAdded(keys) => format!("added to {p}: {}", keys.join(", ")),
     }
@@ -426,19 +421,19 @@ fn delete_retired(ui: Ui, project: &str, retired: &Retired) -> Result<()> {
 
 /// Puts back what the last update, add or remove replaced.
 fn undo(ui: Ui, dir: &Path) -> Result<()> {
-    let undo_dir = dir.join(state::UNDO_DIR);
+    let undo_dir = dir.join(generate::UNDO_DIR);
     if !undo_dir.is_dir() {
         bail!("nothing to undo: no update, add or remove has run here (or it was undone already)");
     }
-    let created: Vec<String> = std::fs::read_to_string(undo_dir.join(state::UNDO_CREATED))
+    let created: Vec<String> = std::fs::read_to_string(undo_dir.join(generate::UNDO_CREATED))
         .unwrap_or_default()
         .lines()
         .map(String::from)
         .collect();
     let mut files = Vec::new();
     collect(&undo_dir, &undo_dir, &mut files)?;
-    files.retain(|f: &GeneratedFile| f.path != state::UNDO_CREATED);
-    write::apply(dir, &files, &created, state::UNDO_DIR, state::UNDO_CREATED)?;
+    files.retain(|f: &GeneratedFile| f.path != generate::UNDO_CREATED);
+    write::apply(dir, &files, &created, generate::UNDO_DIR, generate::UNDO_CREATED)?;
     for f in files.iter().filter(|f| !f.path.starts_with(".brickyard/")) {
         ui.status(format!("restored {}", f.path));
     }

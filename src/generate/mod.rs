@@ -28,9 +28,16 @@ const COMMON: [(&str, &str); 2] = [
     ("project/gitignore.hbs", ".gitignore"),
 ];
 
+// The project's own file names, in one place.
 pub const ANSWERS_FILE: &str = "brickyard.yaml";
 pub const ENV_FILE: &str = ".env";
 pub const COMPOSE_FILE: &str = "compose.yaml";
+/// What brickyard wrote last, for three-way merges (committed).
+pub const BASE_DIR: &str = ".brickyard/base";
+/// What the last update, add or remove replaced (git-ignored).
+pub const UNDO_DIR: &str = ".brickyard/undo";
+/// In the undo directory: the paths that did not exist before.
+pub const UNDO_CREATED: &str = ".created";
 
 /// Every file of the project, sorted by path.
 /// `project_dir` is where the project lives: catalog directories are

@@ -18,13 +18,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::git::{self, GitSpec};
 use crate::catalog::{Layer, Source};
-use crate::generate::{ANSWERS_FILE, ENV_FILE, GeneratedFile};
+use crate::generate::{ANSWERS_FILE, BASE_DIR, ENV_FILE, GeneratedFile};
 use crate::plan::Answers;
-
-pub const BASE_DIR: &str = ".brickyard/base";
-pub const UNDO_DIR: &str = ".brickyard/undo";
-/// In the undo directory: the paths that did not exist before.
-pub const UNDO_CREATED: &str = ".created";
 
 /// What brickyard needs to update the project.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -936,3 +936,42 @@ fn new_help_describes_every_theme_flag_and_lists_its_ids() {
         assert!(block.contains("[ids: ") && block.contains(id), "{block}");
     }
 }
+
+/// `-C DIR` applies to every path argument, as `git -C` does: the project
+/// path, `--answers` and `--catalog` are read from DIR.
+#[test]
+fn dash_c_applies_to_every_path_argument() {
+    let dir = tempfile::tempdir().unwrap();
+    let team = dir.path().join("team/services");
+    fs::create_dir_all(&team).unwrap();
+    fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("catalog/services/redis.yaml"),
+        team.join("redis.yaml"),
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("picks.yaml"),
+        "ci: none\nvcs: none\nconfig-mgmt: none\nmonitoring: none\ncontainers: compose\napp: python\nservices: [redis]\n",
+    )
+    .unwrap();
+    // Started elsewhere: every relative path is taken from -C.
+    let out = brickyard()
+        .current_dir(std::env::temp_dir())
+        .arg("-C")
+        .arg(dir.path())
+        .args([
+            "new",
+            "myapp",
+            "--answers",
+            "picks.yaml",
+            "--catalog",
+            "team",
+            "-q",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let recorded = fs::read_to_string(dir.path().join("myapp/brickyard.yaml")).unwrap();
+    assert!(recorded.contains("- redis"), "{recorded}");
+    assert!(recorded.contains("source: ../team"), "{recorded}");
+}
