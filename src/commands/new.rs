@@ -107,13 +107,7 @@ fn overwrite(ui: Ui, plan: &Plan, dir: &Path, files: &[generate::GeneratedFile])
         std::fs::read_to_string(dir.join(p)).ok()
     });
     write::preflight(dir, true)?;
-    write::apply(
-        dir,
-        &o.files,
-        &o.deletes,
-        generate::UNDO_DIR,
-        generate::UNDO_CREATED,
-    )?;
+    write::apply(dir, &o.files, &o.deletes)?;
     ui.done(format!(
         "wrote {} ({} files; `brickyard update --undo` puts back what was there)",
         dir.display(),

@@ -211,7 +211,7 @@ fn run(
         return Ok(());
     }
     let (files, deletes) = update::to_write(&changes, &theirs);
-    write::apply(dir, &files, &deletes, generate::UNDO_DIR, generate::UNDO_CREATED)?;
+    write::apply(dir, &files, &deletes)?;
     let mut changed = 0;
     for c in changes.iter().filter(|c| c.outcome != Outcome::Unchanged) {
         changed += 1;
@@ -433,7 +433,7 @@ fn undo(ui: Ui, dir: &Path) -> Result<()> {
     let mut files = Vec::new();
     collect(&undo_dir, &undo_dir, &mut files)?;
     files.retain(|f: &GeneratedFile| f.path != generate::UNDO_CREATED);
-    write::apply(dir, &files, &created, generate::UNDO_DIR, generate::UNDO_CREATED)?;
+    write::apply(dir, &files, &created)?;
     for f in files.iter().filter(|f| !f.path.starts_with(".brickyard/")) {
         ui.status(format!("restored {}", f.path));
     }

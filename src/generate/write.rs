@@ -1,7 +1,8 @@
 //! The only code that writes a project to disk.
 //!
-//! Files are rendered into a temporary directory next to (or inside) the
-//! target and then moved into place, so an error or an interrupt leaves no
+//! Files are rendered into a temporary directory inside the target (made
+//! first for a new project, so no secret is ever written outside it) and
+//! then moved into place, so an error or an interrupt leaves no
 //! half-written project. A non-empty target is refused unless `force`, and
 //! then only brickyard's own files are replaced. Nothing is written through
 //! a symbolic link, so nothing lands outside the target.
@@ -71,20 +72,13 @@ pub fn preflight(target: &Path, force: bool) -> Result<(), WriteError> {
 pub fn write(target: &Path, files: &[GeneratedFile], force: bool) -> Result<Written, WriteError> {
     preflight(target, force)?;
     let exists = target.exists();
-    let staging_parent = if exists {
-        target.to_path_buf()
-    } else {
-        let parent = match target.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        fs::create_dir_all(&parent).map_err(io(&parent))?;
-        parent
-    };
+    if !exists {
+        return create(target, files);
+    }
     let staging = tempfile::Builder::new()
         .prefix(".brickyard-")
-        .tempdir_in(&staging_parent)
-        .map_err(io(&staging_parent))?;
+        .tempdir_in(target)
+        .map_err(io(target))?;
     for file in files {
         step()?;
         stage(staging.path(), file)?;
@@ -94,17 +88,6 @@ pub fn write(target: &Path, files: &[GeneratedFile], force: bool) -> Result<Writ
     crate::interrupt::check()?;
 
     let mut written = Written::default();
-    if !exists {
-        // One rename: the project appears whole or not at all.
-        let staged = staging.keep();
-        fs::rename(&staged, target).map_err(|e| {
-            let _ = fs::remove_dir_all(&staged);
-            io(target)(e)
-        })?;
-        written.created = files.iter().map(|f| f.path.clone()).collect();
-        return Ok(written);
-    }
-
     // Into an existing directory: refuse any path through a link first, then
     // move each staged file over its place.
     for file in files {
@@ -126,17 +109,56 @@ pub fn write(target: &Path, files: &[GeneratedFile], force: bool) -> Result<Writ
     Ok(written)
 }
 
+/// A new project: its directory is made first and everything is staged
+/// inside it (so no secret is ever written outside the project), then
+/// moved into place. An error or Ctrl-C removes the directory again, with
+/// any parent made for it: nothing is left.
+fn create(target: &Path, files: &[GeneratedFile]) -> Result<Written, WriteError> {
+    let made = missing_dirs(Path::new(""), target);
+    let top = made
+        .first()
+        .cloned()
+        .unwrap_or_else(|| target.to_path_buf());
+    if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::create_dir_all(parent).map_err(io(parent))?;
+    }
+    // Fails if it appeared meanwhile: then it is not ours to remove.
+    fs::create_dir(target).map_err(io(target))?;
+    let result = (|| {
+        let staging = tempfile::Builder::new()
+            .prefix(".brickyard-")
+            .tempdir_in(target)
+            .map_err(io(target))?;
+        for file in files {
+            step()?;
+            stage(staging.path(), file)?;
+        }
+        crate::interrupt::check()?;
+        for entry in fs::read_dir(staging.path()).map_err(io(staging.path()))? {
+            let entry = entry.map_err(io(staging.path()))?;
+            let dest = target.join(entry.file_name());
+            fs::rename(entry.path(), &dest).map_err(io(&dest))?;
+        }
+        Ok(())
+    })();
+    match result {
+        Ok(()) => Ok(Written {
+            created: files.iter().map(|f| f.path.clone()).collect(),
+            replaced: Vec::new(),
+        }),
+        Err(e) => {
+            let _ = fs::remove_dir_all(&top);
+            Err(e)
+        }
+    }
+}
+
 /// Changes files of an existing project all together or not at all: each
 /// new version is staged, then each current file is moved aside (into what
 /// becomes `.brickyard/undo/`) and the new one moved in. A failure part way
 /// moves everything back. Returns the paths written and deleted.
-pub fn apply(
-    target: &Path,
-    files: &[GeneratedFile],
-    deletes: &[String],
-    undo_dir: &str,
-    created_list: &str,
-) -> Result<(), WriteError> {
+pub fn apply(target: &Path, files: &[GeneratedFile], deletes: &[String]) -> Result<(), WriteError> {
+    let (undo_dir, created_list) = (super::UNDO_DIR, super::UNDO_CREATED);
     for path in files
         .iter()
         .map(|f| f.path.as_str())
@@ -226,7 +248,7 @@ fn step() -> Result<(), WriteError> {
 fn missing_dirs(root: &Path, dir: &Path) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = dir
         .ancestors()
-        .take_while(|d| *d != root && !d.exists())
+        .take_while(|d| *d != root && !d.as_os_str().is_empty() && !d.exists())
         .map(Path::to_path_buf)
         .collect();
     out.reverse();
@@ -347,8 +369,6 @@ mod tests {
             dir.path(),
             &[file("a.txt", "new a"), file("sub/b.txt", "new b")],
             &["gone.txt".into()],
-            ".brickyard/undo",
-            ".created",
         )
         .unwrap();
         let read = |p: &str| fs::read_to_string(dir.path().join(p)).ok();
@@ -386,8 +406,6 @@ mod tests {
             dir.path(),
             &[file("a.txt", "new a"), file("blocker/c.txt", "c")],
             &[],
-            ".brickyard/undo",
-            ".created",
         );
         assert!(err.is_err());
         assert_eq!(

@@ -521,3 +521,38 @@ fn a_git_catalog_is_recorded_by_commit_and_update_follows_its_ref() {
     );
     assert!(!read(&project, "compose.yaml").contains("mysql"));
 }
+
+/// While `new` writes, nothing but the project's own directory ever
+/// appears beside it: the files (the secrets in `.env` among them) are
+/// staged inside the project, never next to it.
+#[test]
+fn new_stages_inside_the_project_never_beside_it() {
+    let (dir, project) = scratch();
+    let mut child = std::process::Command::new(crate::support::bin())
+        .env("CI", "true")
+        .env("BRICKYARD_TEST_WRITE_DELAY_MS", "40")
+        .arg("new")
+        .arg(&project)
+        .args(["--yes", "-q"])
+        .spawn()
+        .unwrap();
+    let mut seen = std::collections::BTreeSet::new();
+    while child.try_wait().unwrap().is_none() {
+        for e in fs::read_dir(dir.path()).unwrap() {
+            seen.insert(e.unwrap().file_name().to_string_lossy().into_owned());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert!(child.wait().unwrap().success());
+    assert_eq!(
+        seen.into_iter().collect::<Vec<_>>(),
+        ["myapp"],
+        "something was written beside the project"
+    );
+    assert!(fs::read_dir(&project).unwrap().all(|e| {
+        !e.unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with(".brickyard-")
+    }));
+}
