@@ -279,6 +279,9 @@ pub enum Check {
     Exec {
         service: String,
         command: Vec<String>,
+        /// What the report calls it (default: the command).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
     },
     /// The app's `/health`: 200, and every dependency it reports is ok.
     AppHealth {

@@ -34,6 +34,9 @@ pub fn describe(check: &Check) -> String {
     match check {
         Check::Http { path, .. } => format!("GET {path}"),
         Check::Tcp { port, .. } => format!("tcp {port}"),
+        Check::Exec {
+            name: Some(name), ..
+        } => name.clone(),
         Check::Exec { command, .. } => format!("exec {}", command.join(" ")),
         Check::AppHealth { .. } => "GET /health: dependencies".into(),
         Check::PrometheusTargets { .. } => "scrape targets up".into(),

@@ -1250,3 +1250,46 @@ fn the_rust_app_logs_in_to_postgres_and_redis_for_real() {
     docker_tier();
     host_built_app_uses_real_services("rust");
 }
+
+/// MySQL's smoke check logs in as the app's user and queries: it passes
+/// on a stack that works, and names no refused access beside "ok" (a bare
+/// `mysqladmin ping` did, since it answers "alive" even when refused).
+#[test]
+#[cfg_attr(
+    not(docker_tests),
+    ignore = "Docker tier: set BRICKYARD_DOCKER_TESTS=1 (.ci/run does)"
+)]
+fn mysql_is_proven_by_a_query_as_the_apps_user() {
+    docker_tier();
+    let dir = tempfile::tempdir().unwrap();
+    let stack = Stack {
+        _dir: tempfile::tempdir().unwrap(),
+        root: dir.path().join("mysqlcheck"),
+        name: "mysqlcheck".into(),
+    };
+    stack.cleanup();
+    ok(&brickyard()
+        .arg("new")
+        .arg(&stack.root)
+        .args([
+            "--yes",
+            "--app",
+            "python",
+            "--services",
+            "mysql",
+            "--monitoring",
+            "none",
+            "-q",
+        ])
+        .output()
+        .unwrap());
+    stand_ins(&stack.root.join("compose.yaml"));
+    let out = stack.run(&["up", "--verify", "--timeout", "300"]);
+    ok(&out);
+    let report = stdout(&out);
+    assert!(report.contains("query as the app's user"), "{report}");
+    assert!(report.contains("app@% can query app"), "{report}");
+    assert!(!report.contains("Access denied"), "{report}");
+    assert!(report.contains("mysql ok"), "{report}");
+    docker(&["rmi", "-f", "mysqlcheck-app"]);
+}

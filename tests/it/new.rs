@@ -975,3 +975,53 @@ fn dash_c_applies_to_every_path_argument() {
     assert!(recorded.contains("- redis"), "{recorded}");
     assert!(recorded.contains("source: ../team"), "{recorded}");
 }
+
+/// Whatever the VCS host, a project has exactly the CI configuration of
+/// its CI pick (none for `none`): Jenkins on Bitbucket no longer also gets
+/// bitbucket-pipelines.yml.
+#[test]
+fn every_ci_and_vcs_pair_gives_one_ci_configuration() {
+    const CI_FILES: [&str; 8] = [
+        "Jenkinsfile",
+        ".gitlab-ci.yml",
+        ".travis.yml",
+        ".drone.yml",
+        ".woodpecker.yml",
+        "bamboo-specs/bamboo.yml",
+        ".github/workflows/ci.yml",
+        "bitbucket-pipelines.yml",
+    ];
+    let catalog = Catalog::load(&[]).unwrap();
+    let ids = |theme| -> Vec<String> {
+        catalog
+            .in_theme(theme)
+            .map(|e| e.id.clone())
+            .chain(["none".to_string()])
+            .collect()
+    };
+    let (_dir, project) = scratch();
+    let mut pairs = 0;
+    for ci in ids(brickyard::catalog::Theme::Ci) {
+        for vcs in ids(brickyard::catalog::Theme::Vcs) {
+            let out = brickyard()
+                .arg("new")
+                .arg(&project)
+                .args(["--ci", &ci, "--vcs", &vcs, "--yes", "--dry-run"])
+                .output()
+                .unwrap();
+            if !out.status.success() {
+                continue; // a pair the rules refuse
+            }
+            pairs += 1;
+            let listed = stdout_of(&out);
+            let found: Vec<&str> = CI_FILES
+                .iter()
+                .copied()
+                .filter(|f| listed.lines().any(|l| l.trim() == *f))
+                .collect();
+            let want = if ci == "none" { 0 } else { 1 };
+            assert_eq!(found.len(), want, "--ci {ci} --vcs {vcs}: {found:?}");
+        }
+    }
+    assert!(pairs >= 20, "only {pairs} pairs were accepted");
+}

@@ -167,6 +167,10 @@ fn a_catalog_change_merges_with_edits_and_conflicts_are_never_silent() {
             1,
         )
     });
+    // ... and a line of their own in the app.
+    edit(&project, "app/main.py", |t| {
+        format!("{t}\n# Our own handler goes here.\n")
+    });
     // The team: a new healthcheck interval, the same README line changed.
     edit(&team, "services/redis.yaml", |t| {
         t.replace(
@@ -203,6 +207,7 @@ fn a_catalog_change_merges_with_edits_and_conflicts_are_never_silent() {
     let compose = read(&project, "compose.yaml");
     assert!(compose.contains("team: core"), "{compose}");
     assert!(compose.contains("interval: 3s"), "{compose}");
+    assert!(read(&project, "app/main.py").contains("# Our own handler goes here."));
     let readme = read(&project, "README.md");
     assert!(
         readme.contains("<<<<<<< ours\nbrickyard up --timeout 300"),
