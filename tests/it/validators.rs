@@ -16,7 +16,12 @@ use crate::support::tree;
 /// One project per (entry, app language), generated through the library.
 fn generate_all(root: &Path) -> Vec<PathBuf> {
     let catalog = Catalog::load(&[]).unwrap();
-    let apps: Vec<String> = catalog.in_theme(Theme::App).map(|e| e.id.clone()).collect();
+    // `none` too: a project without an app must be as valid as one with.
+    let apps: Vec<String> = catalog
+        .in_theme(Theme::App)
+        .map(|e| e.id.clone())
+        .chain(["none".to_string()])
+        .collect();
     let mut seen = BTreeMap::new();
     for entry in catalog.entries() {
         for app in &apps {
