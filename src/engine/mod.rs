@@ -240,33 +240,9 @@ impl Engine {
     }
 
     /// Every container of the project, running or not, by its labels.
-    /// Host ports the engine's containers publish or will publish when
-    /// started: a stopped or just-created container keeps its claim even
-    /// though nothing listens on the port yet.
+    /// Host ports the engine's containers claim (see `ports::claimed`).
     pub async fn claimed_ports(&self) -> std::collections::BTreeSet<u16> {
-        let mut out = std::collections::BTreeSet::new();
-        for c in self.list(HashMap::new()).await.unwrap_or_default() {
-            out.extend(c.ports.iter().flatten().filter_map(|p| p.public_port));
-            let running = c.state.as_ref().is_some_and(|s| s.to_string() == "running");
-            let Some(id) = c.id.as_deref().filter(|_| !running) else {
-                continue;
-            };
-            let Ok(info) = self.docker.inspect_container(id, None).await else {
-                continue;
-            };
-            let bindings = info
-                .host_config
-                .and_then(|h| h.port_bindings)
-                .unwrap_or_default();
-            out.extend(
-                bindings
-                    .into_values()
-                    .flatten()
-                    .flatten()
-                    .filter_map(|b| b.host_port?.parse::<u16>().ok()),
-            );
-        }
-        out
+        ports::claimed(&self.docker).await
     }
 
     pub async fn project_containers(
