@@ -4,6 +4,7 @@
 //! stack model -> engine. Only the engine is async.
 
 pub mod catalog;
+pub mod checks;
 pub mod cli;
 pub mod commands;
 pub mod compose;
@@ -15,6 +16,7 @@ pub mod plan;
 pub mod project;
 pub mod prompt;
 pub mod render;
+pub mod session;
 pub mod ui;
 
 use std::process::ExitCode;

@@ -9,17 +9,18 @@ use anyhow::{Context, Result};
 use serde_json::json;
 
 use crate::catalog::Catalog;
+use crate::checks;
 use crate::cli::DemoArgs;
-use crate::commands::verify;
 use crate::engine::ports::HostPorts;
 use crate::engine::{Engine, execute, stack};
 use crate::generate::write;
 use crate::project::make;
+use crate::session;
 use crate::ui::Ui;
 
 pub fn run(ui: Ui, catalog: &Catalog, args: &DemoArgs) -> Result<()> {
     let t0 = Instant::now();
-    crate::commands::stack::runtime()?.block_on(async {
+    session::runtime()?.block_on(async {
         // No engine, no demo: nothing is made before one answers.
         let engine = Engine::connect().await?;
         let path = match &args.dir {
@@ -60,10 +61,10 @@ pub fn run(ui: Ui, catalog: &Catalog, args: &DemoArgs) -> Result<()> {
         let mut attempts = 0;
         let up_started = Instant::now();
         let (project, report) = loop {
-            let project = crate::commands::stack::load(&ui, &path, &Default::default())?;
-            let schemes = verify::schemes(catalog, &project);
+            let project = session::load(&ui, &path, &Default::default())?;
+            let schemes = checks::schemes(catalog, &project);
             let outcome =
-                crate::commands::stack::up_interruptible(&engine, &ui, &project, &opts, &schemes).await;
+                session::up_interruptible(&engine, &ui, &project, &opts, &schemes).await;
             match outcome {
                 Ok(report) => break (project, report),
                 Err(e) => match e.downcast_ref::<execute::UpError>() {
@@ -87,10 +88,10 @@ pub fn run(ui: Ui, catalog: &Catalog, args: &DemoArgs) -> Result<()> {
                 },
             }
         };
-        let schemes = verify::schemes(catalog, &project);
+        let schemes = checks::schemes(catalog, &project);
         let up_secs = up_started.elapsed().as_secs_f64();
         let checks_started = Instant::now();
-        let results = verify::run_checks(&engine, catalog, &project, Duration::from_secs(60)).await?;
+        let results = checks::run_checks(&engine, catalog, &project, Duration::from_secs(60)).await?;
         let checks_secs = checks_started.elapsed().as_secs_f64();
         let rows = stack::ps(&engine, &project.name, &schemes).await?;
         let timings = json!({
@@ -101,10 +102,10 @@ pub fn run(ui: Ui, catalog: &Catalog, args: &DemoArgs) -> Result<()> {
             "total_secs": t0.elapsed().as_secs_f64(),
         });
         if args.json {
-            ui.data(verify::report_json(&project, &rows, &results, timings));
+            ui.data(checks::report_json(&project, &rows, &results, timings));
         } else {
             ui.data("");
-            verify::print_report(&ui, &rows, &results);
+            checks::print_report(&ui, &rows, &results);
             ui.data(format!(
                 "\ntook {:.1}s: generate {:.2}s, images {:.1}s, start to healthy {:.1}s, checks {:.1}s",
                 t0.elapsed().as_secs_f64(),
@@ -118,7 +119,7 @@ pub fn run(ui: Ui, catalog: &Catalog, args: &DemoArgs) -> Result<()> {
                 "\nexplore:   brickyard -C {dir} ps\n           brickyard -C {dir} logs -f app\ntear down: brickyard -C {dir} down --volumes"
             ));
         }
-        verify::outcome(&results)
+        checks::outcome(&results)
     })
 }
 

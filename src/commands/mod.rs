@@ -3,4 +3,3 @@ pub mod demo;
 pub mod new;
 pub mod stack;
 pub mod update;
-pub mod verify;

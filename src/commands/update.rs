@@ -392,7 +392,7 @@ fn delete_retired(ui: Ui, project: &str, retired: &Retired) -> Result<()> {
     if retired.volumes.is_empty() && retired.services.is_empty() {
         return Ok(());
     }
-    let outcome = super::stack::runtime()?.block_on(async {
+    let outcome = crate::session::runtime()?.block_on(async {
         let engine = crate::engine::Engine::connect().await?;
         crate::engine::stack::retire(&engine, project, &retired.services, &retired.volumes).await
     });

@@ -1,8 +1,8 @@
-//! `brickyard verify` and `up --verify`: run a stack's smoke checks and
-//! report them; shared by `brickyard demo`.
+//! A project's smoke checks: which (from the catalog entries it was made
+//! with), running them against the stack, and the report a person or a
+//! script reads. `verify`, `up --verify` and `demo` share it.
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Result;
@@ -14,7 +14,7 @@ use crate::compose::Project;
 use crate::engine::stack::ServiceStatus;
 use crate::engine::verify::{self, CheckResult};
 use crate::engine::{Engine, stack};
-use crate::generate::{ANSWERS_FILE, ENV_FILE};
+use crate::generate::ANSWERS_FILE;
 use crate::plan;
 use crate::ui::Ui;
 
@@ -72,14 +72,6 @@ pub fn checks_for(catalog: &Catalog, project: &Project) -> Result<Vec<Check>> {
     Ok(checks)
 }
 
-pub fn read_secrets(dir: &Path) -> HashMap<String, String> {
-    std::fs::read_to_string(dir.join(ENV_FILE))
-        .ok()
-        .and_then(|t| crate::compose::dotenv::parse(&t).ok())
-        .map(|m| m.into_iter().collect())
-        .unwrap_or_default()
-}
-
 pub async fn run_checks(
     engine: &Engine,
     catalog: &Catalog,
@@ -91,7 +83,9 @@ pub async fn run_checks(
         engine,
         &project.name,
         &checks,
-        &read_secrets(&project.working_dir),
+        &crate::project::state::secrets(&project.working_dir)?
+            .into_iter()
+            .collect(),
         limit,
     )
     .await?)
