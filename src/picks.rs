@@ -40,6 +40,8 @@ pub fn settle(
         })?;
         answers = answers.or(&preset.picks);
     }
+    // What was given is checked before anything is added to it.
+    check_so_far(catalog, &answers)?;
     if yes {
         answers = with_defaults(catalog, answers);
     }
@@ -67,33 +69,57 @@ pub fn with_defaults(catalog: &Catalog, answers: Answers) -> Answers {
     if fits(&filled) {
         return filled;
     }
-    for &theme in unsettled.iter().filter(|t| !t.is_multi()) {
+    // Theme by theme, each given what fits the picks so far: for a single
+    // pick the entry made for the explicit picks first, then the default,
+    // then the rest, then none; for services, the defaults that fit.
+    let made_for = |e: &crate::catalog::Entry| {
         // How closely an entry is made for the explicit picks: the fewest
         // options of a requirement they meet (gitlab-ci needs [gitlab]).
-        let made_for = |e: &&crate::catalog::Entry| {
-            e.requires
-                .iter()
-                .filter(|r| r.one_of.iter().any(|id| explicit.contains(id)))
-                .map(|r| r.one_of.len())
-                .min()
-                .unwrap_or(usize::MAX)
+        e.requires
+            .iter()
+            .filter(|r| r.one_of.iter().any(|id| explicit.contains(id)))
+            .map(|r| r.one_of.len())
+            .min()
+            .unwrap_or(usize::MAX)
+    };
+    let mut greedy = filled.clone();
+    for &theme in &unsettled {
+        greedy.set_unsettled(theme);
+    }
+    for &theme in &unsettled {
+        let fits_so_far = |ids: Vec<String>, base: &Answers| {
+            let mut trial = base.clone();
+            trial.set(theme, ids);
+            check_so_far(catalog, &trial).is_ok().then_some(trial)
         };
+        if theme.is_multi() {
+            let mut kept = Vec::new();
+            for e in catalog.in_theme(theme).filter(|e| e.default) {
+                let mut ids = kept.clone();
+                ids.push(e.id.clone());
+                if fits_so_far(ids.clone(), &greedy).is_some() {
+                    kept = ids;
+                }
+            }
+            greedy.set(theme, kept);
+            continue;
+        }
         let mut candidates: Vec<&crate::catalog::Entry> = catalog.in_theme(theme).collect();
-        // Made for the explicit picks first, then the default, then the rest.
         candidates.sort_by_key(|e| (made_for(e), !e.default));
         let ids = candidates
             .iter()
             .map(|e| e.id.clone())
             .chain(std::iter::once("none".to_string()));
-        for id in ids {
-            let mut trial = filled.clone();
-            trial.set(theme, vec![id]);
-            if fits(&trial) {
-                return trial;
-            }
-        }
+        let chosen = ids
+            .into_iter()
+            .find_map(|id| fits_so_far(vec![id], &greedy));
+        greedy = chosen.unwrap_or_else(|| {
+            let mut g = greedy.clone();
+            g.set(theme, vec!["none".into()]);
+            g
+        });
     }
-    filled
+    if fits(&greedy) { greedy } else { filled }
 }
 
 /// One question of the picker.

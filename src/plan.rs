@@ -69,6 +69,19 @@ impl Answers {
         }
     }
 
+    /// Makes a theme unsettled again.
+    pub fn set_unsettled(&mut self, theme: Theme) {
+        match theme {
+            Theme::Ci => self.ci = None,
+            Theme::Vcs => self.vcs = None,
+            Theme::ConfigMgmt => self.config_mgmt = None,
+            Theme::Monitoring => self.monitoring = None,
+            Theme::Containers => self.containers = None,
+            Theme::App => self.app = None,
+            Theme::Services => self.services = None,
+        }
+    }
+
     /// Fills what this one leaves unsettled from `lower` (flags over answers over preset).
     pub fn or(mut self, lower: &Answers) -> Answers {
         for theme in Theme::ALL {
@@ -366,7 +379,39 @@ pub fn check_rules<'c>(
             }
         }
     }
+    needs_a_stack(catalog, answers, &picked)?;
     Ok((picked, notes))
+}
+
+/// A tool that runs as a container (it brings compose services; the app
+/// aside, which also runs on its own) needs a containers pick that runs the
+/// compose file: with `--containers none` nothing would start it. Implicit,
+/// so a team's entries need not say it. Waits while containers is unsettled.
+fn needs_a_stack(catalog: &Catalog, answers: &Answers, picked: &[&Entry]) -> Result<(), PlanError> {
+    if answers.get(Theme::Containers).is_none() || picked.iter().any(|e| e.runs_compose_file) {
+        return Ok(());
+    }
+    let Some(entry) = picked
+        .iter()
+        .find(|e| e.theme != Theme::App && !e.services.is_empty())
+    else {
+        return Ok(());
+    };
+    let runners: Vec<&str> = catalog
+        .in_theme(Theme::Containers)
+        .filter(|e| e.runs_compose_file)
+        .map(|e| e.id.as_str())
+        .collect();
+    Err(PlanError::Missing {
+        name: entry.name.clone(),
+        options: join_or(runners.iter().copied()),
+        reason: format!(
+            "{} runs as a container of the local stack, and without one nothing starts it",
+            entry.name
+        ),
+        theme: Theme::Containers,
+        first: runners.first().copied().unwrap_or("compose").to_string(),
+    })
 }
 
 /// A settled set of picks that includes `id`: the defaults, with `id` picked
@@ -554,11 +599,13 @@ fn join_and<'a>(items: impl Iterator<Item = &'a str>) -> String {
 mod tests {
     use super::*;
 
+    /// Every theme `none` but containers (compose), then `pairs`.
     fn answers(pairs: &[(Theme, &str)]) -> Answers {
         let mut a = Answers::default();
         for theme in Theme::ALL {
             a.set(theme, vec!["none".into()]);
         }
+        a.set(Theme::Containers, vec!["compose".into()]);
         for (theme, v) in pairs {
             a.set(*theme, v.split(',').map(String::from).collect());
         }

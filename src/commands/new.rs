@@ -124,7 +124,7 @@ fn overwrite(ui: Ui, plan: &Plan, dir: &Path, files: &[generate::GeneratedFile])
     }
     if !ui.quiet {
         ui.status(urls(plan));
-        ui.status(format!("\nNext:\n  cd {}\n  brickyard up", dir.display()));
+        ui.status(next_steps(plan, dir));
     }
     Ok(())
 }
@@ -143,7 +143,7 @@ fn report_written(ui: Ui, plan: &Plan, path: &Path, count: usize, written: &writ
     ));
     if !ui.quiet {
         ui.status(urls(plan));
-        ui.status(format!("\nNext:\n  cd {dir}\n  brickyard up"));
+        ui.status(next_steps(plan, path));
     }
 }
 
@@ -248,6 +248,19 @@ fn ask(
         }
     }
     Ok(())
+}
+
+/// What to do after `new`: boot the stack, or (no local stack) read how
+/// to run the app.
+fn next_steps(plan: &Plan, dir: &Path) -> String {
+    let dir = dir.display();
+    if plan.entries.iter().any(|e| e.runs_compose_file) {
+        format!("\nNext:\n  cd {dir}\n  brickyard up")
+    } else {
+        format!(
+            "\nNext:\n  cd {dir}\n  (no local stack, containers: none; README.md says how to run the app, `brickyard add containers=compose` adds one)"
+        )
+    }
 }
 
 pub fn summary(ui: Ui, plan: &Plan) -> String {

@@ -189,6 +189,8 @@ pub fn context(catalog: &Catalog, plan: &Plan) -> Value {
         "containers": pick(Theme::Containers),
         "app": pick(Theme::App),
         "app_is_set": plan.entries.iter().any(|e| e.theme == Theme::App),
+        // A compose.yaml and a tool that runs it: `brickyard up` applies.
+        "runs_stack": plan.entries.iter().any(|e| e.runs_compose_file),
         "app_port": app_port,
         "backing": backing,
         "services": services,

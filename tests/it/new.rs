@@ -1025,3 +1025,56 @@ fn every_ci_and_vcs_pair_gives_one_ci_configuration() {
     }
     assert!(pairs >= 20, "only {pairs} pairs were accepted");
 }
+
+/// `--containers none` makes a coherent project: no tool that needs the
+/// local stack (asked for one, it is refused with the way out), and
+/// nothing that tells the person to `brickyard up`.
+#[test]
+fn a_project_without_a_local_stack_says_so_everywhere() {
+    let (_dir, project) = scratch();
+    let err = new_fails(
+        &project,
+        &["--containers", "none", "--services", "postgres", "--yes"],
+    );
+    assert!(
+        err.contains("PostgreSQL needs one of compose or podman")
+            && err.contains("runs as a container of the local stack")
+            && err.contains("--containers compose"),
+        "{err}"
+    );
+    assert!(!project.exists());
+
+    let out = brickyard()
+        .arg("new")
+        .arg(&project)
+        .args(["--containers", "none", "--yes"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    // `brickyard up` as a command (`brickyard update` is fine).
+    let says_up = |text: &str| {
+        text.match_indices("brickyard up")
+            .any(|(i, m)| !text[i + m.len()..].starts_with(|c: char| c.is_ascii_alphabetic()))
+            || text.contains("docker compose up")
+    };
+    let said = stderr_of(&out);
+    assert!(!says_up(&said), "{said}");
+    assert!(said.contains("no local stack"), "{said}");
+    let answers = fs::read_to_string(project.join("brickyard.yaml")).unwrap();
+    for pick in [
+        "config-mgmt: none",
+        "monitoring: none",
+        "containers: none",
+        "services: []",
+    ] {
+        assert!(answers.contains(pick), "{pick}: {answers}");
+    }
+    assert!(!project.join("compose.yaml").exists());
+    let readme = fs::read_to_string(project.join("README.md")).unwrap();
+    assert!(!says_up(&readme), "{readme}");
+    assert!(readme.contains("python main.py"), "{readme}");
+    for file in tree(&project) {
+        let text = fs::read_to_string(project.join(&file)).unwrap_or_default();
+        assert!(!says_up(&text), "{file} says to boot a stack there is not");
+    }
+}
