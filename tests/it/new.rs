@@ -1078,3 +1078,41 @@ fn a_project_without_a_local_stack_says_so_everywhere() {
         assert!(!says_up(&text), "{file} says to boot a stack there is not");
     }
 }
+
+/// The Go and Rust apps carry PostgreSQL's client code (and, for Rust, its
+/// crates) only with PostgreSQL; the Rust app always has its Cargo.lock.
+#[test]
+fn app_code_for_postgres_comes_only_with_postgres() {
+    let (_dir, root) = scratch();
+    let make = |name: &str, app: &str, services: &str| {
+        let project = root.join(name);
+        let out = brickyard()
+            .arg("new")
+            .arg(&project)
+            .args(["--app", app, "--services", services, "--yes", "-q"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr_of(&out));
+        project
+    };
+    let go = make("go-cache", "go", "redis");
+    assert!(!go.join("app/postgres.go").exists());
+    assert!(
+        !fs::read_to_string(go.join("app/main.go"))
+            .unwrap()
+            .contains("postgres")
+    );
+    let rust = make("rust-cache", "rust", "redis");
+    assert!(!rust.join("app/src/postgres.rs").exists());
+    let manifest = fs::read_to_string(rust.join("app/Cargo.toml")).unwrap();
+    assert!(!manifest.contains("sha2"), "{manifest}");
+    let lock = fs::read_to_string(rust.join("app/Cargo.lock")).unwrap();
+    assert!(
+        lock.contains("name = \"app\"") && !lock.contains("sha2"),
+        "{lock}"
+    );
+    let with_db = make("rust-db", "rust", "postgres");
+    assert!(with_db.join("app/src/postgres.rs").exists());
+    let lock = fs::read_to_string(with_db.join("app/Cargo.lock")).unwrap();
+    assert!(lock.contains("name = \"sha2\""), "{lock}");
+}
