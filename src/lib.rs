@@ -66,6 +66,15 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             .collect::<anyhow::Result<_>>()?
     };
     let catalog = catalog::Catalog::load_layers(&layers)?;
+    // A team entry that replaces another is said, where picks are made.
+    if matches!(
+        cli.command,
+        Command::New(_) | Command::Catalog(_) | Command::Add(_) | Command::Update(_)
+    ) {
+        for o in catalog.overrides() {
+            ui.status(format!("note: {o}"));
+        }
+    }
     if matches!(
         cli.command,
         Command::New(_) | Command::Update(_) | Command::Add(_) | Command::Remove(_)

@@ -17,7 +17,10 @@ pub struct Renderer<'a> {
 }
 
 impl<'a> Renderer<'a> {
-    /// Registers the named templates (only those the plan uses, to keep `new` fast).
+    /// Registers the named templates (only those the plan uses, to keep `new`
+    /// fast) and every partial they include. A partial that includes itself,
+    /// directly or through others, is an error: Handlebars would recurse
+    /// until the stack overflows.
     pub fn new<'n>(
         sources: &'a std::collections::BTreeMap<String, String>,
         names: impl IntoIterator<Item = &'n str>,
@@ -25,20 +28,34 @@ impl<'a> Renderer<'a> {
         let mut registry = Handlebars::new();
         registry.set_strict_mode(true);
         registry.register_escape_fn(handlebars::no_escape);
-        for name in names {
-            if registry.has_template(name) {
+        let mut queue: Vec<String> = names.into_iter().map(String::from).collect();
+        let mut includes: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        while let Some(name) = queue.pop() {
+            if registry.has_template(&name) {
                 continue;
             }
-            let source = sources.get(name).ok_or_else(|| RenderError::Parse {
-                name: name.into(),
+            let source = sources.get(&name).ok_or_else(|| RenderError::Parse {
+                name: name.clone(),
                 message: "no such template".into(),
             })?;
             registry
-                .register_template_string(name, source)
+                .register_template_string(&name, source)
                 .map_err(|e| RenderError::Parse {
-                    name: name.into(),
+                    name: name.clone(),
                     message: e.to_string(),
                 })?;
+            let partials = partials(source);
+            queue.extend(partials.iter().cloned());
+            includes.insert(name, partials);
+        }
+        if let Some(cycle) = find_cycle(&includes) {
+            return Err(RenderError::Parse {
+                name: cycle[0].clone(),
+                message: format!(
+                    "it includes itself ({}); a partial cannot include itself, directly or through others",
+                    cycle.join(" -> ")
+                ),
+            });
         }
         Ok(Renderer { registry })
     }
@@ -51,6 +68,56 @@ impl<'a> Renderer<'a> {
                 message: e.to_string(),
             })
     }
+}
+
+/// The partials a template includes (`{{> name}}`, `{{#> name}}`).
+fn partials(source: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for marker in ["{{>", "{{#>", "{{~>", "{{~#>"] {
+        for (i, _) in source.match_indices(marker) {
+            let name: String = source[i + marker.len()..]
+                .trim_start()
+                .chars()
+                .take_while(|c| !c.is_whitespace() && *c != '}' && *c != '~')
+                .collect();
+            if !name.is_empty() && !out.contains(&name) {
+                out.push(name);
+            }
+        }
+    }
+    out
+}
+
+/// A path that comes back to where it started, if the includes have one.
+fn find_cycle(includes: &std::collections::BTreeMap<String, Vec<String>>) -> Option<Vec<String>> {
+    fn visit(
+        node: &str,
+        includes: &std::collections::BTreeMap<String, Vec<String>>,
+        path: &mut Vec<String>,
+        done: &mut std::collections::BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(at) = path.iter().position(|p| p == node) {
+            let mut cycle = path[at..].to_vec();
+            cycle.push(node.to_string());
+            return Some(cycle);
+        }
+        if done.contains(node) {
+            return None;
+        }
+        path.push(node.to_string());
+        for next in includes.get(node).into_iter().flatten() {
+            if let Some(c) = visit(next, includes, path, done) {
+                return Some(c);
+            }
+        }
+        path.pop();
+        done.insert(node.to_string());
+        None
+    }
+    let mut done = Default::default();
+    includes
+        .keys()
+        .find_map(|k| visit(k, includes, &mut Vec::new(), &mut done))
 }
 
 #[cfg(test)]

@@ -17,6 +17,10 @@ pub use model::*;
 static EMBEDDED_CATALOG: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/catalog");
 static EMBEDDED_TEMPLATES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 
+/// The largest catalog file read: entries and templates are small; a huge
+/// one is a mistake or an attack, refused before it is read.
+const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
     #[error("invalid catalog entry {file}: {message}")]
@@ -42,6 +46,8 @@ pub struct Catalog {
     /// Each layer (built-in, then each directory) with a digest of its
     /// files, so a project can tell when its catalog changed.
     sources: Vec<Source>,
+    /// Entries a layer replaced, said to the person (never silent).
+    overrides: Vec<String>,
 }
 
 /// One layer of the catalog and a digest of its content.
@@ -97,6 +103,12 @@ impl Catalog {
     /// Its layers, built-in first, with their digests.
     pub fn sources(&self) -> &[Source] {
         &self.sources
+    }
+
+    /// Entries a team layer replaced: `team/services/redis.yaml replaces
+    /// catalog/services/redis.yaml (`redis`)`.
+    pub fn overrides(&self) -> &[String] {
+        &self.overrides
     }
 
     pub fn load(extra_dirs: &[PathBuf]) -> Result<Catalog, CatalogError> {
@@ -185,6 +197,16 @@ impl Catalog {
                     "is a symbolic link; catalog files must be regular files",
                 ));
             }
+            let size = std::fs::metadata(&full).map_err(read_err)?.len();
+            if size > MAX_FILE_BYTES {
+                return Err(invalid(
+                    &shown,
+                    format!(
+                        "is {size} bytes; a catalog file may be {} KiB at most",
+                        MAX_FILE_BYTES / 1024
+                    ),
+                ));
+            }
             let text = std::fs::read_to_string(&full).map_err(read_err)?;
             let rel = rel.to_string_lossy().replace('\\', "/");
             if let Some(t) = rel.strip_prefix("templates/") {
@@ -246,6 +268,21 @@ impl Catalog {
             ));
         }
         check_entry(&entry).map_err(|m| invalid(shown, m))?;
+        if let Some(before) = self.entries.get(&entry.id) {
+            if before.theme != entry.theme {
+                return Err(invalid(
+                    shown,
+                    format!(
+                        "field `id`: `{}` is already the {} tool of {}; an entry may replace one of its own theme only, so give this {} tool another id",
+                        entry.id, before.theme, self.origins[&entry.id], entry.theme
+                    ),
+                ));
+            }
+            self.overrides.push(format!(
+                "{} replaces {} (`{}`)",
+                shown, self.origins[&entry.id], entry.id
+            ));
+        }
         self.origins.insert(entry.id.clone(), shown.to_string());
         self.entries.insert(entry.id.clone(), entry);
         Ok(())
@@ -355,8 +392,15 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<std::path::PathBuf>) -> std::io::
         let kind = entry.file_type()?;
         if kind.is_dir() {
             walk(root, &path, out)?;
-        } else {
+        } else if kind.is_file() || kind.is_symlink() {
+            // (Symbolic links are refused, by name, when the files are read.)
             out.push(path.strip_prefix(root).expect("below root").to_path_buf());
+        } else {
+            // A FIFO would block the read forever; a device or socket is no file.
+            return Err(std::io::Error::other(format!(
+                "{} is not a regular file (a pipe, socket or device); a catalog holds only files and folders",
+                path.display()
+            )));
         }
     }
     Ok(())
@@ -373,6 +417,17 @@ fn check_entry(entry: &Entry) -> Result<(), String> {
     for spec in &entry.files {
         check_relative(&spec.path)
             .map_err(|m| format!("field `files.path`: `{}` {m}", spec.path))?;
+    }
+    for name in &entry.secrets {
+        let mut chars = name.chars();
+        let first_ok = chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+        if !first_ok || !chars.all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(format!(
+                "field `secrets`: `{name}` is not a variable name (letters, digits and `_`, not starting with a digit), so .env and compose could not carry it"
+            ));
+        }
     }
     for (name, svc) in &entry.services {
         if !is_id(name) {
@@ -398,11 +453,13 @@ fn check_entry(entry: &Entry) -> Result<(), String> {
                 .map_err(|m| format!("field `services.{name}.build`: `{build}` {m}"))?;
         }
         for vol in &svc.volumes {
-            if let Some(src) = vol
-                .split(':')
-                .next()
-                .filter(|s| s.starts_with('.') || s.starts_with('/'))
-            {
+            let src = vol.split(':').next().unwrap_or_default();
+            if src.starts_with('~') || src.contains('$') {
+                return Err(format!(
+                    "field `services.{name}.volumes`: `{vol}` mounts a path of the person's machine outside the project; use a named volume or a path inside the project (./...)"
+                ));
+            }
+            if src.starts_with('.') || src.starts_with('/') {
                 check_relative(src)
                     .map_err(|m| format!("field `services.{name}.volumes`: `{vol}` {m}"))?;
             }

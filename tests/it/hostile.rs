@@ -223,3 +223,170 @@ fn a_reader_that_leaves_early_is_not_a_crash() {
     assert!(err.trim().is_empty(), "nothing to say to no one: {err}");
     assert_eq!(out.status.code(), Some(0), "{err}");
 }
+
+/// Runs `brickyard --catalog <team> <args>` with the team catalog made of
+/// `files`, within 10 s: its exit code and stderr.
+fn with_team_catalog(files: &[(&str, String)], args: &[&str]) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let team = dir.path().join("team");
+    for (name, text) in files {
+        let p = team.join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    std::fs::create_dir_all(&team).unwrap();
+    #[cfg(unix)]
+    if files.iter().any(|(n, _)| *n == "services/fifo.yaml") {
+        let p = team.join("services/fifo.yaml");
+        std::fs::remove_file(&p).unwrap();
+        assert!(Command::new("mkfifo").arg(&p).status().unwrap().success());
+    }
+    let started = Instant::now();
+    let mut child = Command::new(bin())
+        .arg("--catalog")
+        .arg(&team)
+        .args(args)
+        .current_dir(dir.path())
+        .env("CI", "true")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut err = String::new();
+            use std::io::Read;
+            child
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut err)
+                .unwrap();
+            return (status.code(), err);
+        }
+        if started.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            return (None, "timed out".into());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn entry(id: &str, theme: &str, extra: &str) -> String {
+    format!("id: {id}\ntheme: {theme}\nname: {id}\ndescription: d\n{extra}")
+}
+
+/// A team catalog that is broken or hostile gets a clear error in bounded
+/// time, never a crash or a hang.
+#[test]
+fn a_hostile_team_catalog_is_refused_clearly_and_quickly() {
+    // (what, the team catalog's files, the command, what the error says)
+    type Case = (
+        &'static str,
+        Vec<(&'static str, String)>,
+        &'static [&'static str],
+        &'static str,
+    );
+    let cases: Vec<Case> = vec![
+        (
+            "a FIFO among the entries (reading it would block forever)",
+            vec![("services/fifo.yaml", String::new())],
+            &["catalog", "list"],
+            "is not a regular file (a pipe, socket or device)",
+        ),
+        (
+            "partials that include each other",
+            vec![
+                (
+                    "templates/project/README.md.hbs",
+                    "{{> project/gitignore.hbs}}".into(),
+                ),
+                (
+                    "templates/project/gitignore.hbs",
+                    "{{> project/README.md.hbs}}".into(),
+                ),
+            ],
+            &["new", "p", "--yes", "--dry-run"],
+            "a partial cannot include itself",
+        ),
+        (
+            "a secret that is not a variable name",
+            vec![(
+                "services/bad.yaml",
+                entry("bad", "services", "secrets: [BAD-NAME]\n"),
+            )],
+            &["catalog", "list"],
+            "`BAD-NAME` is not a variable name",
+        ),
+        (
+            "a volume from the person's home",
+            vec![(
+                "services/peek.yaml",
+                entry(
+                    "peek",
+                    "services",
+                    "services:\n  peek:\n    image: busybox:1.36\n    volumes: [\"~/.ssh:/keys\"]\n",
+                ),
+            )],
+            &["catalog", "list"],
+            "mounts a path of the person's machine outside the project",
+        ),
+        (
+            "a volume through ${HOME}",
+            vec![(
+                "services/peek.yaml",
+                entry(
+                    "peek",
+                    "services",
+                    "services:\n  peek:\n    image: busybox:1.36\n    volumes: [\"${HOME}:/home\"]\n",
+                ),
+            )],
+            &["catalog", "list"],
+            "mounts a path of the person's machine outside the project",
+        ),
+        (
+            "an entry that takes a built-in id of another theme",
+            vec![("ci/redis.yaml", entry("redis", "ci", ""))],
+            &["catalog", "list"],
+            "is already the services tool of",
+        ),
+        (
+            "a huge file",
+            vec![("services/huge.yaml", "# x\n".repeat(600_000))],
+            &["catalog", "list"],
+            "a catalog file may be 1024 KiB at most",
+        ),
+        (
+            "YAML nested deeper than anyone writes",
+            vec![(
+                "services/deep.yaml",
+                format!("{}{}", "[".repeat(20_000), "]".repeat(20_000)),
+            )],
+            &["catalog", "list"],
+            "invalid catalog entry",
+        ),
+    ];
+    for (what, files, args, says) in cases {
+        let (code, err) = with_team_catalog(&files, args);
+        assert_eq!(code, Some(1), "{what}: exit {code:?}:\n{err}");
+        assert!(err.contains(says), "{what}:\n{err}");
+        assert!(!err.contains("panicked"), "{what}: {err}");
+    }
+}
+
+/// A team entry that replaces a built-in one of its own theme is allowed,
+/// and said.
+#[test]
+fn a_team_entry_that_replaces_a_built_in_one_is_announced() {
+    let redis = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("catalog/services/redis.yaml"),
+    )
+    .unwrap();
+    let (code, err) = with_team_catalog(&[("services/redis.yaml", redis)], &["catalog", "list"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains("note: ")
+            && err.contains("services/redis.yaml replaces catalog/services/redis.yaml (`redis`)"),
+        "{err}"
+    );
+}
