@@ -96,7 +96,10 @@ fn finish(ui: Ui, catalog: &Catalog, args: &NewArgs, plan: &Plan) -> Result<()> 
 /// `--force` into an existing directory: all or nothing, every replaced,
 /// removed and kept file named; what it replaced goes to the undo directory.
 fn overwrite(ui: Ui, plan: &Plan, dir: &Path, files: &[generate::GeneratedFile]) -> Result<()> {
-    use crate::project::{state, update};
+    use crate::project::{lock, state, update};
+    let _lock = lock::hold(dir, std::time::Duration::from_secs(120), || {
+        ui.status("waiting for another brickyard command changing this project to finish")
+    })?;
     let previous = match dir.join(generate::ANSWERS_FILE) {
         p if p.exists() => state::read(&p)?.generated,
         _ => None,

@@ -25,6 +25,7 @@ enum Mode {
 }
 
 pub fn update(ui: Ui, dir: &Path, catalog: &Catalog, args: &UpdateArgs) -> Result<()> {
+    let _lock = lock(ui, dir)?;
     if args.undo {
         return undo(ui, dir);
     }
@@ -56,6 +57,7 @@ fn change(
     add: bool,
     delete_volumes: bool,
 ) -> Result<()> {
+    let _lock = lock(ui, dir)?;
     let project = load(dir)?;
     let mut answers = project.answers.clone();
     for pick in &args.picks {
@@ -71,6 +73,13 @@ fn change(
         Mode::Write
     };
     run(ui, dir, catalog, &project, &answers, mode, delete_volumes)
+}
+
+/// The project's lock, for as long as the command changes its files.
+fn lock(ui: Ui, dir: &Path) -> Result<crate::project::lock::ProjectLock> {
+    crate::project::lock::hold(dir, std::time::Duration::from_secs(120), || {
+        ui.status("waiting for another brickyard command changing this project to finish")
+    })
 }
 
 fn load(dir: &Path) -> Result<ProjectFile> {

@@ -561,3 +561,52 @@ fn new_stages_inside_the_project_never_beside_it() {
             .starts_with(".brickyard-")
     }));
 }
+
+/// Two `add`s in the same project at the same moment: the second waits for
+/// the first and merges against what it wrote, so both tools are there and
+/// nothing conflicts (before, the second saw a conflict in its own README
+/// and the project's picks and files disagreed).
+#[test]
+fn two_adds_at_once_both_land() {
+    let (_dir, project) = scratch();
+    let made = brickyard()
+        .arg("new")
+        .arg(&project)
+        .args(["--yes", "--services", "postgres"])
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", stderr_of(&made));
+    let add = |tool: &str| {
+        std::process::Command::new(crate::support::bin())
+            .env("CI", "true")
+            .env("BRICKYARD_TEST_WRITE_DELAY_MS", "30")
+            .arg("-C")
+            .arg(&project)
+            .args(["add", tool])
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (add("redis"), add("memcached"));
+    for child in [a, b] {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", stderr_of(&out));
+    }
+    let picks = read(&project, "brickyard.yaml");
+    assert!(
+        picks.contains("- redis") && picks.contains("- memcached"),
+        "{picks}"
+    );
+    let compose = read(&project, "compose.yaml");
+    assert!(
+        compose.contains("\n  redis:\n") && compose.contains("\n  memcached:\n"),
+        "{compose}"
+    );
+    for file in crate::support::tree(&project) {
+        let text = read(&project, &file);
+        assert!(
+            !text.contains("<<<<<<< ours"),
+            "{file} has conflict markers"
+        );
+    }
+}
