@@ -15,10 +15,17 @@ fn config(files: &[(&str, String)], limit: Duration) -> (Option<i32>, String, Du
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, text).unwrap();
     }
+    let mut cmd = Command::new(bin());
+    cmd.args(["config", "--format", "json"])
+        .current_dir(dir.path());
+    within(&mut cmd, limit)
+}
+
+/// Runs `cmd` (CI=true, no stdout) for at most `limit`: its exit code
+/// (`None` if it had to be killed), stderr, and how long it took.
+fn within(cmd: &mut Command, limit: Duration) -> (Option<i32>, String, Duration) {
     let started = Instant::now();
-    let mut child = Command::new(bin())
-        .args(["config", "--format", "json"])
-        .current_dir(dir.path())
+    let mut child = cmd
         .env("CI", "true")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -241,35 +248,13 @@ fn with_team_catalog(files: &[(&str, String)], args: &[&str]) -> (Option<i32>, S
         std::fs::remove_file(&p).unwrap();
         assert!(Command::new("mkfifo").arg(&p).status().unwrap().success());
     }
-    let started = Instant::now();
-    let mut child = Command::new(bin())
-        .arg("--catalog")
+    let mut cmd = Command::new(bin());
+    cmd.arg("--catalog")
         .arg(&team)
         .args(args)
-        .current_dir(dir.path())
-        .env("CI", "true")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            let mut err = String::new();
-            use std::io::Read;
-            child
-                .stderr
-                .take()
-                .unwrap()
-                .read_to_string(&mut err)
-                .unwrap();
-            return (status.code(), err);
-        }
-        if started.elapsed() > Duration::from_secs(10) {
-            let _ = child.kill();
-            return (None, "timed out".into());
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+        .current_dir(dir.path());
+    let (code, err, _) = within(&mut cmd, Duration::from_secs(10));
+    (code, err)
 }
 
 fn entry(id: &str, theme: &str, extra: &str) -> String {
