@@ -75,6 +75,23 @@ fn change(
     run(ui, dir, catalog, &project, &answers, mode, delete_volumes)
 }
 
+/// A rule the changed picks break, with the way out said as `add` (the
+/// plan's own hint names `new`'s flags).
+fn in_project_terms(err: anyhow::Error) -> anyhow::Error {
+    match err.downcast_ref::<plan::PlanError>() {
+        Some(plan::PlanError::Missing {
+            name,
+            options,
+            reason,
+            theme,
+            first,
+        }) => anyhow::anyhow!(
+            "{name} needs one of {options}: {reason}\n  pick one (`brickyard add {theme}={first}`), or drop {name} in the same command (`brickyard add THEME=none ...`, `brickyard remove ID ...`)"
+        ),
+        _ => err,
+    }
+}
+
 /// The project's lock, for as long as the command changes its files.
 fn lock(ui: Ui, dir: &Path) -> Result<crate::project::lock::ProjectLock> {
     crate::project::lock::hold(dir, std::time::Duration::from_secs(120), || {
@@ -161,7 +178,8 @@ fn run(
         dir,
         true,
         &crate::engine::ports::HostPorts::default(),
-    )?;
+    )
+    .map_err(in_project_terms)?;
     let existing = state::secrets(dir)?;
     let theirs = generate::files(catalog, &plan, dir)?;
     let (written_before, base) = match &project.generated {
@@ -254,8 +272,13 @@ fn run(
     if changed == 0 {
         ui.done(format!("{} is up to date", plan.project));
     } else {
+        let apply = if plan.entries.iter().any(|e| e.runs_compose_file) {
+            "`brickyard up` applies the stack"
+        } else {
+            "no local stack now; `brickyard down` removes what an earlier one left running"
+        };
         ui.done(format!(
-            "{}: {changed} file(s) changed; `brickyard update --undo` puts them back; `brickyard up` applies the stack",
+            "{}: {changed} file(s) changed; `brickyard update --undo` puts them back; {apply}",
             plan.project
         ));
     }

@@ -213,6 +213,12 @@ pub fn apply(target: &Path, files: &[GeneratedFile], deletes: &[String]) -> Resu
         }
         return Err(e);
     }
+    // A folder emptied by the deletes goes too (one the person keeps
+    // anything in stays: remove_dir takes only empty ones).
+    for path in deletes {
+        let mut dir = target.join(path);
+        while dir.pop() && dir != target && fs::remove_dir(&dir).is_ok() {}
+    }
     // What was there before becomes the undo directory.
     let created: String = done
         .iter()

@@ -610,3 +610,56 @@ fn two_adds_at_once_both_land() {
         );
     }
 }
+
+/// Dropping the local stack from a project: the files it needed go with
+/// their emptied folders (a folder holding a person's file stays), the
+/// result says there is no stack to `up`, and a rule the change breaks
+/// names the way out in `add`'s terms.
+#[test]
+fn dropping_the_stack_leaves_no_empty_folders_and_says_so() {
+    let (_dir, project) = scratch();
+    let made = brickyard()
+        .arg("new")
+        .arg(&project)
+        .args(["--yes", "--services", "none"])
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", stderr_of(&made));
+    fs::create_dir_all(project.join("ops/mine")).unwrap();
+    fs::write(project.join("ops/mine/notes.txt"), "mine\n").unwrap();
+
+    let out = run(&project, &["add", "containers=none"]);
+    let err = crate::support::failed(out);
+    assert!(
+        err.contains("Ansible needs one of compose or podman")
+            && err.contains("`brickyard add containers=compose`")
+            && err.contains("`brickyard add THEME=none ...`"),
+        "{err}"
+    );
+
+    let out = run(
+        &project,
+        &[
+            "add",
+            "containers=none",
+            "config-mgmt=none",
+            "monitoring=none",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("no local stack now"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert!(!project.join("compose.yaml").exists());
+    assert!(
+        !project.join("monitoring").exists(),
+        "an empty monitoring/ stayed"
+    );
+    assert!(
+        !project.join("ops/ansible").exists(),
+        "an empty ops/ansible/ stayed"
+    );
+    assert_eq!(read(&project, "ops/mine/notes.txt"), "mine\n");
+}
