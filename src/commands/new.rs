@@ -32,9 +32,9 @@ pub fn run(
         args.preset.as_deref(),
         args.yes,
     )?;
-    // What was given is checked now, before any question.
-    picks::check_so_far(catalog, &answers)?;
+    // (settle checked what was given, before any question.)
     let unsettled = answers.unsettled();
+    let mut asked = None;
     if !unsettled.is_empty() {
         let prompter = prompter.filter(|p| p.available());
         let Some(prompter) = prompter else {
@@ -45,18 +45,7 @@ pub fn run(
             );
         };
         ask(catalog, prompter, &mut answers, &unsettled)?;
-        let plan = make::plan(
-            catalog,
-            &project,
-            &answers,
-            &args.path,
-            args.force,
-            &HostPorts::default(),
-        )?;
-        if !prompter.confirm(&summary(ui, &plan))? {
-            bail!(crate::prompt::Cancelled);
-        }
-        return finish(ui, catalog, args, &plan);
+        asked = Some(prompter);
     }
     let plan = make::plan(
         catalog,
@@ -66,6 +55,12 @@ pub fn run(
         args.force,
         &HostPorts::default(),
     )?;
+    // Asked: the summary, and a last word before anything is written.
+    if let Some(prompter) = asked
+        && !prompter.confirm(&summary(ui, &plan))?
+    {
+        bail!(crate::prompt::Cancelled);
+    }
     finish(ui, catalog, args, &plan)
 }
 

@@ -75,14 +75,8 @@ pub fn write(target: &Path, files: &[GeneratedFile], force: bool) -> Result<Writ
     if !exists {
         return create(target, files);
     }
-    let staging = tempfile::Builder::new()
-        .prefix(".brickyard-")
-        .tempdir_in(target)
-        .map_err(io(target))?;
-    for file in files {
-        step()?;
-        stage(staging.path(), file)?;
-    }
+    let staging = staging_in(target)?;
+    stage_each(staging.path(), files)?;
     // The last moment to stop with nothing changed (the staging directory
     // goes with `staging`).
     crate::interrupt::check()?;
@@ -125,14 +119,8 @@ fn create(target: &Path, files: &[GeneratedFile]) -> Result<Written, WriteError>
     // Fails if it appeared meanwhile: then it is not ours to remove.
     fs::create_dir(target).map_err(io(target))?;
     let result = (|| {
-        let staging = tempfile::Builder::new()
-            .prefix(".brickyard-")
-            .tempdir_in(target)
-            .map_err(io(target))?;
-        for file in files {
-            step()?;
-            stage(staging.path(), file)?;
-        }
+        let staging = staging_in(target)?;
+        stage_each(staging.path(), files)?;
         crate::interrupt::check()?;
         for entry in fs::read_dir(staging.path()).map_err(io(staging.path()))? {
             let entry = entry.map_err(io(staging.path()))?;
@@ -166,10 +154,7 @@ pub fn apply(target: &Path, files: &[GeneratedFile], deletes: &[String]) -> Resu
     {
         check_no_links(target, path)?;
     }
-    let staging = tempfile::Builder::new()
-        .prefix(".brickyard-")
-        .tempdir_in(target)
-        .map_err(io(target))?;
+    let staging = staging_in(target)?;
     let new = staging.path().join("new");
     let old = staging.path().join("old");
     for file in files {
@@ -234,6 +219,23 @@ pub fn apply(target: &Path, files: &[GeneratedFile], deletes: &[String]) -> Resu
         fs::create_dir_all(parent).map_err(io(parent))?;
     }
     fs::rename(&old, &undo).map_err(io(&undo))?;
+    Ok(())
+}
+
+/// A staging directory inside `target` (gone when dropped).
+fn staging_in(target: &Path) -> Result<tempfile::TempDir, WriteError> {
+    tempfile::Builder::new()
+        .prefix(".brickyard-")
+        .tempdir_in(target)
+        .map_err(io(target))
+}
+
+/// Stages every file under `root`, Ctrl-C checked before each.
+fn stage_each(root: &Path, files: &[GeneratedFile]) -> Result<(), WriteError> {
+    for file in files {
+        step()?;
+        stage(root, file)?;
+    }
     Ok(())
 }
 

@@ -87,6 +87,18 @@ pub(crate) struct Stack {
 }
 
 impl Stack {
+    /// The project `name` living at `root` (made by brickyard, e.g.), with
+    /// anything an earlier run left of it removed now and when dropped.
+    pub(crate) fn at(root: PathBuf, name: &str) -> Stack {
+        let stack = Stack {
+            _dir: tempfile::tempdir().unwrap(),
+            root,
+            name: name.to_string(),
+        };
+        stack.cleanup();
+        stack
+    }
+
     pub(crate) fn new(name: &str, compose: &str) -> Stack {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join(name);
@@ -700,12 +712,7 @@ fn generated_project_boots(app: &str) {
         .arg(dir.path().join("answers.yaml"))
         .output()
         .unwrap());
-    let stack = Stack {
-        _dir: tempfile::tempdir().unwrap(),
-        root: project.clone(),
-        name: name.clone(),
-    };
-    stack.cleanup();
+    let stack = Stack::at(project.clone(), &name);
     stand_ins(&project.join("compose.yaml"));
     let out = stack.run(&["up", "--verify", "--timeout", "300"]);
     ok(&out);
@@ -822,12 +829,7 @@ fn demo_boots_proves_itself_and_fails_when_the_database_stops() {
     let scratch = tempfile::tempdir().unwrap();
     seed_demo_images(scratch.path());
     let first_dir = scratch.path().join("shop");
-    let first = Stack {
-        _dir: tempfile::tempdir().unwrap(),
-        root: first_dir.clone(),
-        name: "shop".into(),
-    };
-    first.cleanup();
+    let first = Stack::at(first_dir.clone(), "shop");
 
     let out = brickyard()
         .args(["demo", "--json", "--dir"])
@@ -954,12 +956,7 @@ fn remove_keeps_data_unless_volumes_and_then_deletes_only_that_service() {
     docker_tier();
     let scratch = tempfile::tempdir().unwrap();
     seed_demo_images(scratch.path());
-    let stack = Stack {
-        _dir: tempfile::tempdir().unwrap(),
-        root: scratch.path().join("shrink"),
-        name: "shrink".into(),
-    };
-    stack.cleanup();
+    let stack = Stack::at(scratch.path().join("shrink"), "shrink");
     ok(&brickyard()
         .args(["new", "--preset", "demo", "-q"])
         .arg(&stack.root)
@@ -1039,15 +1036,7 @@ fn demos_started_at_the_same_moment_all_come_up() {
     seed_demo_images(scratch.path());
     let stacks: Vec<Stack> = ["race-a", "race-b", "race-c"]
         .iter()
-        .map(|name| {
-            let s = Stack {
-                _dir: tempfile::tempdir().unwrap(),
-                root: scratch.path().join(name),
-                name: name.to_string(),
-            };
-            s.cleanup();
-            s
-        })
+        .map(|name| Stack::at(scratch.path().join(name), name))
         .collect();
     let children: Vec<_> = stacks
         .iter()
@@ -1262,12 +1251,7 @@ fn the_rust_app_logs_in_to_postgres_and_redis_for_real() {
 fn mysql_is_proven_by_a_query_as_the_apps_user() {
     docker_tier();
     let dir = tempfile::tempdir().unwrap();
-    let stack = Stack {
-        _dir: tempfile::tempdir().unwrap(),
-        root: dir.path().join("mysqlcheck"),
-        name: "mysqlcheck".into(),
-    };
-    stack.cleanup();
+    let stack = Stack::at(dir.path().join("mysqlcheck"), "mysqlcheck");
     ok(&brickyard()
         .arg("new")
         .arg(&stack.root)

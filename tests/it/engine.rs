@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::docker::{IMAGE, Stack, docker, docker_tier, free_port, ok, on_podman, stdout};
-use crate::support::{bin, brickyard, failed, stderr_of};
+use crate::support::{Pane, bin, brickyard, failed, stderr_of};
 
 fn ids(stack: &Stack) -> Vec<String> {
     let out = docker(&[
@@ -718,31 +718,16 @@ fn losing_the_daemon_mid_up_is_the_no_daemon_error() {
 /// Runs `up` in a real terminal (a tmux pane), presses Ctrl-C once `ready`
 /// of the services run, and returns what the screen shows afterwards.
 fn ctrl_c_in_tmux(stack: &Stack, ready: usize) -> String {
-    let session = format!("by-{}", std::process::id());
-    let tmux = |args: &[&str]| {
-        Command::new("tmux")
-            .args(args)
-            .output()
-            .expect("tmux runs (.ci/run installs it)")
-    };
-    let cmd = format!(
-        "cd {} && env -u CI TERM=xterm DOCKER_HOST={} {} up --timeout 120; echo EXIT=$?; sleep 30",
-        stack.root.display(),
-        // A tmux server started earlier does not pass this one on.
-        std::env::var("DOCKER_HOST").unwrap_or_default(),
-        bin().display()
+    let pane = Pane::start(
+        "by",
+        &format!(
+            "cd {} && env -u CI TERM=xterm DOCKER_HOST={} {} up --timeout 120",
+            stack.root.display(),
+            // A tmux server started earlier does not pass this one on.
+            std::env::var("DOCKER_HOST").unwrap_or_default(),
+            bin().display()
+        ),
     );
-    ok(&tmux(&[
-        "new-session",
-        "-d",
-        "-s",
-        &session,
-        "-x",
-        "160",
-        "-y",
-        "40",
-        &cmd,
-    ]));
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
         let running = stdout(&docker(&[
@@ -757,21 +742,11 @@ fn ctrl_c_in_tmux(stack: &Stack, ready: usize) -> String {
         std::thread::sleep(Duration::from_millis(200));
     }
     std::thread::sleep(Duration::from_millis(800));
-    ok(&tmux(&["send-keys", "-t", &session, "C-c"]));
-    let capture = || {
-        String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", &session]).stdout).into_owned()
-    };
-    for _ in 0..50 {
-        std::thread::sleep(Duration::from_millis(200));
-        if capture().contains("EXIT=") {
-            break;
-        }
-    }
+    pane.keys(&["C-c"]);
+    pane.wait_for("EXIT=");
     // Let a leftover progress line draw over the screen if it would.
     std::thread::sleep(Duration::from_millis(600));
-    let screen = capture();
-    let _ = tmux(&["kill-session", "-t", &session]);
-    screen
+    pane.screen()
 }
 
 #[test]

@@ -15,6 +15,17 @@ fn run(project: &Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// `brickyard new <project> <args>`, which must succeed.
+fn made(project: &Path, args: &[&str]) {
+    let out = brickyard()
+        .arg("new")
+        .arg(project)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+}
+
 fn read(project: &Path, path: &str) -> String {
     fs::read_to_string(project.join(path)).unwrap_or_default()
 }
@@ -45,13 +56,7 @@ fn team_catalog(root: &Path) -> PathBuf {
 #[test]
 fn add_and_remove_keep_every_edit_and_undo_puts_it_back() {
     let (_dir, project) = scratch();
-    let made = brickyard()
-        .arg("new")
-        .arg(&project)
-        .args(["--yes", "--services", "postgres"])
-        .output()
-        .unwrap();
-    assert!(made.status.success(), "{}", stderr_of(&made));
+    made(&project, &["--yes", "--services", "postgres"]);
     // A person's edits: a service of their own, a note, a variable.
     edit(&project, "compose.yaml", |t| {
         t.replacen(
@@ -364,13 +369,7 @@ fn interrupted(args: &[&str], after: std::time::Duration) -> std::process::Outpu
 #[test]
 fn ctrl_c_at_any_moment_of_a_write_leaves_the_project_as_it_was() {
     let (dir, project) = scratch();
-    let made = brickyard()
-        .arg("new")
-        .arg(&project)
-        .args(["--yes", "--services", "postgres"])
-        .output()
-        .unwrap();
-    assert!(made.status.success(), "{}", stderr_of(&made));
+    made(&project, &["--yes", "--services", "postgres"]);
     edit(&project, "README.md", |t| format!("{t}\nOur notes.\n"));
     let before = snapshot(dir.path());
     let p = project.to_str().unwrap();
@@ -569,13 +568,7 @@ fn new_stages_inside_the_project_never_beside_it() {
 #[test]
 fn two_adds_at_once_both_land() {
     let (_dir, project) = scratch();
-    let made = brickyard()
-        .arg("new")
-        .arg(&project)
-        .args(["--yes", "--services", "postgres"])
-        .output()
-        .unwrap();
-    assert!(made.status.success(), "{}", stderr_of(&made));
+    made(&project, &["--yes", "--services", "postgres"]);
     let add = |tool: &str| {
         std::process::Command::new(crate::support::bin())
             .env("CI", "true")
@@ -618,13 +611,7 @@ fn two_adds_at_once_both_land() {
 #[test]
 fn dropping_the_stack_leaves_no_empty_folders_and_says_so() {
     let (_dir, project) = scratch();
-    let made = brickyard()
-        .arg("new")
-        .arg(&project)
-        .args(["--yes", "--services", "none"])
-        .output()
-        .unwrap();
-    assert!(made.status.success(), "{}", stderr_of(&made));
+    made(&project, &["--yes", "--services", "none"]);
     fs::create_dir_all(project.join("ops/mine")).unwrap();
     fs::write(project.join("ops/mine/notes.txt"), "mine\n").unwrap();
 
