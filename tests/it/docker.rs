@@ -79,6 +79,16 @@ pub(crate) fn free_port() -> u16 {
         .port()
 }
 
+/// `N` distinct free ports: each is held until all are chosen, so the OS
+/// cannot hand the same one out twice (it did: "host port 40773 is given to
+/// both app:8000 and postgres:5432").
+pub(crate) fn free_ports<const N: usize>() -> [u16; N] {
+    let held: Vec<std::net::TcpListener> = (0..N)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    std::array::from_fn(|i| held[i].local_addr().unwrap().port())
+}
+
 /// A compose project in a temporary directory, taken down (with volumes) when dropped.
 pub(crate) struct Stack {
     _dir: tempfile::TempDir,
@@ -232,7 +242,7 @@ pub(crate) fn first_healthy(stack: &Stack, service: &str) -> String {
 )]
 fn four_services_come_up_in_dependency_order_all_healthy() {
     docker_tier();
-    let (p1, p2) = (free_port(), free_port());
+    let [p1, p2] = free_ports();
     let compose = format!(
         "services:\n  db:\n{}  cache:\n    image: {IMAGE}\n    command: [sleep, \"3600\"]\n  api:\n{}    depends_on:\n      db: {{condition: service_healthy}}\n      cache: {{condition: service_started}}\n  web:\n    image: {IMAGE}\n    command: [sleep, \"3600\"]\n    depends_on:\n      api: {{condition: service_healthy}}\n",
         web(p1, ""),
@@ -699,7 +709,7 @@ fn generated_project_boots(app: &str) {
     let (dir, _) = crate::support::scratch();
     let name = format!("by-gen-{app}");
     let project = dir.path().join(&name);
-    let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    let ports: [u16; 3] = free_ports();
     let answers = format!(
         "ci: github-actions\nvcs: github\nconfig-mgmt: none\nmonitoring: none\ncontainers: compose\napp: {app}\nservices: [postgres, redis]\nports:\n  app:8000: {}\n  postgres:5432: {}\n  redis:6379: {}\n",
         ports[0], ports[1], ports[2]
@@ -1107,7 +1117,7 @@ fn host_built_app_uses_real_services(app: &str) {
     let env =
         brickyard::compose::dotenv::parse(&std::fs::read_to_string(project.join(".env")).unwrap())
             .unwrap();
-    let (pg_port, redis_port, app_port) = (free_port(), free_port(), free_port());
+    let [pg_port, redis_port, app_port] = free_ports();
     let pg = Container(format!("by-host-{app}-postgres"));
     let redis = Container(format!("by-host-{app}-redis"));
     docker(&["rm", "-f", &pg.0, &redis.0]);

@@ -9,7 +9,9 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::docker::{IMAGE, Stack, docker, docker_tier, free_port, ok, on_podman, stdout};
+use crate::docker::{
+    IMAGE, Stack, docker, docker_tier, free_port, free_ports, ok, on_podman, stdout,
+};
 use crate::support::{Pane, bin, brickyard, failed, stderr_of};
 
 fn ids(stack: &Stack) -> Vec<String> {
@@ -53,7 +55,7 @@ fn labels(kind: &str, name: &str) -> String {
 )]
 fn brickyard_and_docker_compose_take_turns_without_recreating_anything() {
     docker_tier();
-    let (p1, p2) = (free_port(), free_port());
+    let [p1, p2] = free_ports();
     let stack = Stack::new(
         "by-interop",
         &format!(
@@ -954,7 +956,7 @@ fn urls_take_their_scheme_from_the_catalog() {
         .unwrap());
     // The person swaps the images for something of their own; the service
     // is still the catalog's mailpit, whose 1025 is SMTP.
-    let (web, smtp) = (free_port(), free_port());
+    let [web, smtp] = free_ports();
     std::fs::write(
         root.join("compose.yaml"),
         format!(
