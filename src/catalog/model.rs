@@ -301,6 +301,22 @@ pub enum Check {
         uid: String,
         password_env: String,
     },
+    /// Every Graphite target (the dashboard's series) has a value in the
+    /// last 15 minutes: the metrics the app sends arrive.
+    GraphiteSeries {
+        service: String,
+        port: u16,
+        targets: Vec<String>,
+    },
+    /// Every InfluxQL query (the dashboard's) returns a value, asked with
+    /// the token from `.env`.
+    InfluxqlSeries {
+        service: String,
+        port: u16,
+        database: String,
+        token_env: String,
+        queries: Vec<String>,
+    },
 }
 
 impl Check {
@@ -311,7 +327,9 @@ impl Check {
             | Check::Exec { service, .. }
             | Check::AppHealth { service, .. }
             | Check::PrometheusTargets { service, .. }
-            | Check::GrafanaDatasource { service, .. } => service,
+            | Check::GrafanaDatasource { service, .. }
+            | Check::GraphiteSeries { service, .. }
+            | Check::InfluxqlSeries { service, .. } => service,
         }
     }
 }

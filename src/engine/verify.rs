@@ -41,6 +41,9 @@ pub fn describe(check: &Check) -> String {
         Check::AppHealth { .. } => "GET /health: dependencies".into(),
         Check::PrometheusTargets { .. } => "scrape targets up".into(),
         Check::GrafanaDatasource { uid, .. } => format!("datasource {uid}"),
+        Check::GraphiteSeries { .. } | Check::InfluxqlSeries { .. } => {
+            "dashboard series have data".into()
+        }
     }
 }
 
@@ -241,7 +244,7 @@ async fn attempt(
             let (code, body) = get(
                 host_port(t, service, *port)?,
                 &path,
-                Some(("admin", password)),
+                Some(&basic("admin", password)),
             )
             .await?;
             let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
@@ -252,11 +255,105 @@ async fn attempt(
                 )),
             }
         }
+        Check::GraphiteSeries {
+            service,
+            port,
+            targets,
+        } => {
+            let port = host_port(t, service, *port)?;
+            every_series_has_data(targets, |target| async move {
+                let path = format!(
+                    "/render?format=json&from=-15min&target={}",
+                    query_value(&target)
+                );
+                let (code, body) = get(port, &path, None).await?;
+                let v: serde_json::Value = serde_json::from_str(&body)
+                    .map_err(|_| format!("/render answered {code} with no JSON"))?;
+                Ok(v.as_array()
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|s| s["datapoints"].as_array().cloned().unwrap_or_default())
+                    .filter(|d| !d[0].is_null())
+                    .count())
+            })
+            .await
+        }
+        Check::InfluxqlSeries {
+            service,
+            port,
+            database,
+            token_env,
+            queries,
+        } => {
+            let token = secrets
+                .get(token_env)
+                .ok_or_else(|| format!("{token_env} is not in .env"))?;
+            let auth = format!("Token {token}");
+            let port = host_port(t, service, *port)?;
+            every_series_has_data(queries, |q| {
+                let auth = auth.clone();
+                async move {
+                    let path = format!("/query?db={}&q={}", query_value(database), query_value(&q));
+                    let (code, body) = get(port, &path, Some(&auth)).await?;
+                    let v: serde_json::Value = serde_json::from_str(&body)
+                        .map_err(|_| format!("/query answered {code} with no JSON"))?;
+                    if let Some(e) = v["results"][0]["error"].as_str().or(v["error"].as_str()) {
+                        return Err(format!("`{q}`: {e}"));
+                    }
+                    Ok(v["results"][0]["series"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|s| s["values"].as_array().map_or(0, |v| v.len()))
+                        .sum())
+                }
+            })
+            .await
+        }
     }
 }
 
+/// HTTP basic credentials as an `Authorization` value.
+fn basic(user: &str, password: &str) -> String {
+    let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    format!("Basic {token}")
+}
+
+/// A query string's value, percent-encoded (RFC 3986 unreserved kept).
+fn query_value(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Each of `queries` (one per dashboard panel) must return at least one
+/// value; `run` gives one query's values, or why it could not.
+async fn every_series_has_data<F, Fut>(queries: &[String], run: F) -> Result<String, String>
+where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = Result<usize, String>>,
+{
+    let mut found = Vec::new();
+    for q in queries {
+        match run(q.clone()).await? {
+            0 => return Err(format!("no data yet for `{q}`")),
+            n => found.push(n),
+        }
+    }
+    Ok(format!(
+        "{} series with data ({} values)",
+        found.len(),
+        found.iter().sum::<usize>()
+    ))
+}
+
 /// A GET on 127.0.0.1 over HTTP/1.0 (so no chunked replies): (status, body).
-async fn get(port: u16, path: &str, auth: Option<(&str, &str)>) -> Result<(u16, String), String> {
+async fn get(port: u16, path: &str, auth: Option<&str>) -> Result<(u16, String), String> {
     let work = async {
         let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await
@@ -264,9 +361,8 @@ async fn get(port: u16, path: &str, auth: Option<(&str, &str)>) -> Result<(u16, 
         let mut req = format!(
             "GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nAccept: application/json, */*\r\n"
         );
-        if let Some((user, pw)) = auth {
-            let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pw}"));
-            req.push_str(&format!("Authorization: Basic {token}\r\n"));
+        if let Some(auth) = auth {
+            req.push_str(&format!("Authorization: {auth}\r\n"));
         }
         req.push_str("\r\n");
         s.write_all(req.as_bytes())

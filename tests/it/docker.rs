@@ -753,6 +753,110 @@ fn a_generated_node_project_boots_and_its_app_uses_its_services() {
     generated_project_boots("node");
 }
 
+/// A project of `app` with Memcached and `monitoring`, on free ports.
+fn monitored_project(dir: &std::path::Path, app: &str, monitoring: &str) -> (PathBuf, String) {
+    let name = format!("by-mon-{app}-{}", &monitoring[..5]);
+    let project = dir.join(&name);
+    let [app_port, memcached, store, grafana] = free_ports();
+    let store = match monitoring {
+        "graphite-statsd" => format!("graphite:80: {store}"),
+        _ => format!("influxdb:8086: {store}"),
+    };
+    let answers = dir.join(format!("{name}.yaml"));
+    std::fs::write(
+        &answers,
+        format!(
+            "ci: none\nvcs: none\nconfig-mgmt: none\ncontainers: compose\napp: {app}\nservices: [memcached]\nmonitoring: {monitoring}\nports:\n  app:8000: {app_port}\n  memcached:11211: {memcached}\n  {store}\n  grafana:3000: {grafana}\n"
+        ),
+    )
+    .unwrap();
+    ok(&brickyard()
+        .arg("new")
+        .arg(&project)
+        .arg("--answers")
+        .arg(&answers)
+        .output()
+        .unwrap());
+    docker(&["rmi", "-f", &format!("{name}-app")]);
+    (project, name)
+}
+
+/// Boots a project from its generated Dockerfile on the stand-ins (Graphite
+/// with StatsD and InfluxDB are real there; Grafana is not): `up --verify`
+/// shows /health proving each round-trip and the dashboard's series
+/// holding data. Gives the report.
+fn boot_verified((project, name): (PathBuf, String)) -> String {
+    let stack = Stack::at(project.clone(), &name);
+    stand_ins(&project.join("compose.yaml"));
+    let out = stack.run(&["up", "--verify", "--timeout", "600"]);
+    docker(&["rmi", "-f", &format!("{name}-app")]);
+    ok(&out);
+    let report = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        report.contains("memcached ok (set/get round-trip)"),
+        "{report}"
+    );
+    assert!(report.contains("dashboard series have data"), "{report}");
+    report
+}
+
+/// Both monitoring stores for one app. Both projects are made before
+/// either is built: a build cache shared between projects once shipped
+/// the first project's (newer) binary in the second's image.
+fn app_feeds_both_stores(app: &str) {
+    let (dir, _) = crate::support::scratch();
+    let graphite = monitored_project(dir.path(), app, "graphite-statsd");
+    let influxdb = monitored_project(dir.path(), app, "influxdb-grafana");
+    let report = boot_verified(graphite);
+    assert!(
+        report.contains("statsd ok (sent app.uptime; StatsD health: up)"),
+        "{report}"
+    );
+    let report = boot_verified(influxdb);
+    assert!(report.contains("influxdb ok (wrote "), "{report}");
+    assert!(report.contains("last uptime read back"), "{report}");
+}
+
+#[test]
+#[cfg_attr(
+    not(docker_tests),
+    ignore = "Docker tier: set BRICKYARD_DOCKER_TESTS=1 (.ci/run does)"
+)]
+fn the_python_app_feeds_statsd_and_influxdb_and_uses_memcached() {
+    docker_tier();
+    app_feeds_both_stores("python");
+}
+
+#[test]
+#[cfg_attr(
+    not(docker_tests),
+    ignore = "Docker tier: set BRICKYARD_DOCKER_TESTS=1 (.ci/run does)"
+)]
+fn the_node_app_feeds_statsd_and_influxdb_and_uses_memcached() {
+    docker_tier();
+    app_feeds_both_stores("node");
+}
+
+#[test]
+#[cfg_attr(
+    not(docker_tests),
+    ignore = "Docker tier: set BRICKYARD_DOCKER_TESTS=1 (.ci/run does)"
+)]
+fn the_go_app_feeds_statsd_and_influxdb_and_uses_memcached() {
+    docker_tier();
+    app_feeds_both_stores("go");
+}
+
+#[test]
+#[cfg_attr(
+    not(docker_tests),
+    ignore = "Docker tier: set BRICKYARD_DOCKER_TESTS=1 (.ci/run does)"
+)]
+fn the_rust_app_feeds_statsd_and_influxdb_and_uses_memcached() {
+    docker_tier();
+    app_feeds_both_stores("rust");
+}
+
 /// A GET over a plain TCP socket (no HTTP client dependency for a test).
 pub(crate) fn http_get(port: u16, path: &str) -> String {
     use std::io::{Read, Write};

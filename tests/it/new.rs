@@ -1116,3 +1116,68 @@ fn app_code_for_postgres_comes_only_with_postgres() {
     let lock = fs::read_to_string(with_db.join("app/Cargo.lock")).unwrap();
     assert!(lock.contains("name = \"sha2\""), "{lock}");
 }
+
+/// Every query a generated Grafana dashboard runs is one `verify` proves
+/// has data: the series check of the monitoring entry names each
+/// dashboard series (Graphite) or measurement (InfluxDB).
+#[test]
+fn every_dashboard_series_is_one_verify_proves() {
+    use brickyard::catalog::Check;
+    let catalog = Catalog::load(&[]).unwrap();
+    for monitoring in ["graphite-statsd", "influxdb-grafana"] {
+        let dir = tempfile::tempdir().unwrap();
+        let project = dir.path().join("dash");
+        let out = brickyard()
+            .args(["new", "--yes", "-q", "--monitoring", monitoring])
+            .arg(&project)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let dashboard: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(project.join("monitoring/grafana/dashboards/app.json"))
+                .unwrap(),
+        )
+        .unwrap();
+        let proven: Vec<String> = catalog
+            .get(monitoring)
+            .unwrap()
+            .checks
+            .iter()
+            .flat_map(|c| match c {
+                Check::GraphiteSeries { targets, .. } => targets.clone(),
+                Check::InfluxqlSeries { queries, .. } => queries.clone(),
+                _ => vec![],
+            })
+            .collect();
+        let panels = dashboard["panels"].as_array().unwrap();
+        assert!(!panels.is_empty());
+        for target in panels.iter().flat_map(|p| p["targets"].as_array().unwrap()) {
+            // The series a Graphite function wraps; the measurement an InfluxQL query reads.
+            let series = match target["target"].as_str() {
+                Some(t) => t
+                    .rsplit('(')
+                    .next()
+                    .unwrap()
+                    .split([',', ')'])
+                    .next()
+                    .unwrap()
+                    .to_string(),
+                None => {
+                    let q = target["query"].as_str().unwrap();
+                    let from = q.split(" FROM ").nth(1).unwrap();
+                    from.split_whitespace().next().unwrap().to_string()
+                }
+            };
+            assert!(
+                proven
+                    .iter()
+                    .any(|p| p == &series || p.contains(&format!("FROM {series} "))),
+                "{monitoring}: the dashboard queries {series}, which verify never proves ({proven:?})"
+            );
+        }
+    }
+}
