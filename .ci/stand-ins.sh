@@ -51,10 +51,37 @@ DOCKERFILE
   echo "$dst"
 }
 
+# Mailpit and MinIO have no Debian package either: .ci/fakes/NAME.py plays
+# the parts brickyard's apps and checks use (see each file), on the python
+# stand-in (with the CA bundle, for pip). Rebuilt when the script changes.
+fake() {
+  local name="$1" extra="${2:-}" dst="brickyard-ci/$1"
+  local hash; hash="$(sha256sum < "$here/fakes/$name.py" | cut -c1-16)"
+  if [ "$(docker image inspect -f '{{index .Config.Labels "fake.hash"}}' "$dst" 2>/dev/null)" != "$hash" ]; then
+    local ctx base; ctx="$(mktemp -d)"; base="$(with_ca seed/python)"
+    cp "$here/fakes/$name.py" "$ctx/$name"
+    cat > "$ctx/Dockerfile" <<DOCKERFILE
+FROM $base
+${extra:+RUN $extra}
+COPY $name /usr/local/bin/$name
+RUN chmod 755 /usr/local/bin/$name && ln -s /usr/local/bin/$name /$name
+LABEL fake.hash="$hash"
+USER 1000
+ENTRYPOINT ["/usr/local/bin/$name"]
+DOCKERFILE
+    docker build -q -t "$dst" "$ctx" >/dev/null
+    rm -rf "$ctx"
+  fi
+  echo "$dst"
+}
+
 bash "$shared/offline-images/seed.sh" retag "$file" | while read -r ref arrow src; do
   [ "$arrow" = "<-" ] || continue
   case "$ref" in
     grafana/*) docker tag "$(grafana)" "$ref"; echo "$ref <- seed/generic + Grafana API answers"; continue ;;
+    axllent/mailpit*) docker tag "$(fake mailpit)" "$ref"; echo "$ref <- .ci/fakes/mailpit.py"; continue ;;
+    minio/minio*) docker tag "$(fake minio "pip install --no-cache-dir --break-system-packages botocore==1.35.63 && ln -s /usr/local/bin/minio /usr/local/bin/mc")" "$ref"
+      echo "$ref <- .ci/fakes/minio.py"; continue ;;
   esac
   case "$src" in
     seed/python|seed/node)

@@ -55,7 +55,11 @@ pub fn schemes(catalog: &Catalog, project: &Project) -> HashMap<(String, u16), S
 pub fn checks_for(catalog: &Catalog, project: &Project) -> Result<Vec<Check>> {
     let mut checks = Vec::new();
     if let Some(plan) = project_plan(catalog, project)? {
-        checks.extend(plan.entries.iter().flat_map(|e| e.checks.iter().cloned()));
+        let has_app = plan.answers.app.is_some();
+        checks.extend(plan.entries.iter().flat_map(|e| {
+            let app_checks = e.wires.app_checks.iter().filter(|_| has_app);
+            e.checks.iter().chain(app_checks).cloned()
+        }));
     }
     checks.retain(|c| project.services.contains_key(c.service()));
     for (name, svc) in &project.services {

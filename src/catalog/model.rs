@@ -227,11 +227,22 @@ pub struct Wires {
     /// The Grafana datasource this entry provides.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub datasource: Option<Datasource>,
+    /// Smoke checks of what the app does with this entry (a mail it sent,
+    /// metrics it wrote): run only when the project has an app.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        with = "serde_yaml::with::singleton_map_recursive"
+    )]
+    pub app_checks: Vec<Check>,
 }
 
 impl Wires {
     fn is_empty(&self) -> bool {
-        self.app_env.is_empty() && self.scrape.is_empty() && self.datasource.is_none()
+        self.app_env.is_empty()
+            && self.scrape.is_empty()
+            && self.datasource.is_none()
+            && self.app_checks.is_empty()
     }
 }
 
@@ -271,6 +282,9 @@ pub enum Check {
         status: u16,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         contains: Option<String>,
+        /// What the report calls it (default: `GET <path>`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
     },
     Tcp {
         service: String,

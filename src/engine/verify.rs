@@ -32,11 +32,14 @@ struct Running {
 
 pub fn describe(check: &Check) -> String {
     match check {
-        Check::Http { path, .. } => format!("GET {path}"),
-        Check::Tcp { port, .. } => format!("tcp {port}"),
-        Check::Exec {
+        Check::Http {
+            name: Some(name), ..
+        }
+        | Check::Exec {
             name: Some(name), ..
         } => name.clone(),
+        Check::Http { path, .. } => format!("GET {path}"),
+        Check::Tcp { port, .. } => format!("tcp {port}"),
         Check::Exec { command, .. } => format!("exec {}", command.join(" ")),
         Check::AppHealth { .. } => "GET /health: dependencies".into(),
         Check::PrometheusTargets { .. } => "scrape targets up".into(),
@@ -136,6 +139,7 @@ async fn attempt(
             path,
             status,
             contains,
+            ..
         } => {
             let (code, body) = get(host_port(t, service, *port)?, path, None).await?;
             if code != *status {

@@ -753,11 +753,21 @@ fn a_generated_node_project_boots_and_its_app_uses_its_services() {
     generated_project_boots("node");
 }
 
-/// A project of `app` with Memcached and `monitoring`, on free ports.
+/// A project of `app` with the services the app proves by a round-trip of
+/// their own (Memcached, Mailpit, MinIO) and `monitoring`, on free ports.
 fn monitored_project(dir: &std::path::Path, app: &str, monitoring: &str) -> (PathBuf, String) {
     let name = format!("by-mon-{app}-{}", &monitoring[..5]);
     let project = dir.join(&name);
-    let [app_port, memcached, store, grafana] = free_ports();
+    let [
+        app_port,
+        memcached,
+        store,
+        grafana,
+        mail_ui,
+        smtp,
+        s3,
+        s3_console,
+    ] = free_ports();
     let store = match monitoring {
         "graphite-statsd" => format!("graphite:80: {store}"),
         _ => format!("influxdb:8086: {store}"),
@@ -766,7 +776,10 @@ fn monitored_project(dir: &std::path::Path, app: &str, monitoring: &str) -> (Pat
     std::fs::write(
         &answers,
         format!(
-            "ci: none\nvcs: none\nconfig-mgmt: none\ncontainers: compose\napp: {app}\nservices: [memcached]\nmonitoring: {monitoring}\nports:\n  app:8000: {app_port}\n  memcached:11211: {memcached}\n  {store}\n  grafana:3000: {grafana}\n"
+            "ci: none\nvcs: none\nconfig-mgmt: none\ncontainers: compose\napp: {app}\n\
+             services: [memcached, mailpit, minio]\nmonitoring: {monitoring}\nports:\n  app:8000: {app_port}\n\
+             \x20 memcached:11211: {memcached}\n  {store}\n  grafana:3000: {grafana}\n  mailpit:8025: {mail_ui}\n\
+             \x20 mailpit:1025: {smtp}\n  minio:9000: {s3}\n  minio:9001: {s3_console}\n"
         ),
     )
     .unwrap();
@@ -782,9 +795,10 @@ fn monitored_project(dir: &std::path::Path, app: &str, monitoring: &str) -> (Pat
 }
 
 /// Boots a project from its generated Dockerfile on the stand-ins (Graphite
-/// with StatsD and InfluxDB are real there; Grafana is not): `up --verify`
-/// shows /health proving each round-trip and the dashboard's series
-/// holding data. Gives the report.
+/// with StatsD, InfluxDB and Memcached are real there; Grafana is not;
+/// Mailpit and MinIO are .ci/fakes, MinIO's checking each signature with
+/// botocore): `up --verify` shows /health proving each round-trip, the
+/// mail arriving and the dashboard's series holding data. Gives the report.
 fn boot_verified((project, name): (PathBuf, String)) -> String {
     let stack = Stack::at(project.clone(), &name);
     stand_ins(&project.join("compose.yaml"));
@@ -822,7 +836,7 @@ fn app_feeds_both_stores(app: &str) {
     not(docker_tests),
     ignore = "Docker tier: set BRICKYARD_DOCKER_TESTS=1 (.ci/run does)"
 )]
-fn the_python_app_feeds_statsd_and_influxdb_and_uses_memcached() {
+fn the_python_app_feeds_its_monitoring_and_uses_each_service() {
     docker_tier();
     app_feeds_both_stores("python");
 }
@@ -832,7 +846,7 @@ fn the_python_app_feeds_statsd_and_influxdb_and_uses_memcached() {
     not(docker_tests),
     ignore = "Docker tier: set BRICKYARD_DOCKER_TESTS=1 (.ci/run does)"
 )]
-fn the_node_app_feeds_statsd_and_influxdb_and_uses_memcached() {
+fn the_node_app_feeds_its_monitoring_and_uses_each_service() {
     docker_tier();
     app_feeds_both_stores("node");
 }
@@ -842,7 +856,7 @@ fn the_node_app_feeds_statsd_and_influxdb_and_uses_memcached() {
     not(docker_tests),
     ignore = "Docker tier: set BRICKYARD_DOCKER_TESTS=1 (.ci/run does)"
 )]
-fn the_go_app_feeds_statsd_and_influxdb_and_uses_memcached() {
+fn the_go_app_feeds_its_monitoring_and_uses_each_service() {
     docker_tier();
     app_feeds_both_stores("go");
 }
@@ -852,7 +866,7 @@ fn the_go_app_feeds_statsd_and_influxdb_and_uses_memcached() {
     not(docker_tests),
     ignore = "Docker tier: set BRICKYARD_DOCKER_TESTS=1 (.ci/run does)"
 )]
-fn the_rust_app_feeds_statsd_and_influxdb_and_uses_memcached() {
+fn the_rust_app_feeds_its_monitoring_and_uses_each_service() {
     docker_tier();
     app_feeds_both_stores("rust");
 }

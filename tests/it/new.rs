@@ -1142,11 +1142,11 @@ fn every_dashboard_series_is_one_verify_proves() {
                 .unwrap(),
         )
         .unwrap();
-        let proven: Vec<String> = catalog
-            .get(monitoring)
-            .unwrap()
+        let entry = catalog.get(monitoring).unwrap();
+        let proven: Vec<String> = entry
             .checks
             .iter()
+            .chain(&entry.wires.app_checks)
             .flat_map(|c| match c {
                 Check::GraphiteSeries { targets, .. } => targets.clone(),
                 Check::InfluxqlSeries { queries, .. } => queries.clone(),
