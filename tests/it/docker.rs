@@ -754,7 +754,8 @@ fn a_generated_node_project_boots_and_its_app_uses_its_services() {
 }
 
 /// A project of `app` with the services the app proves by a round-trip of
-/// their own (Memcached, Mailpit, MinIO) and `monitoring`, on free ports.
+/// their own (Memcached, RabbitMQ, Mailpit, MinIO) and `monitoring`, on
+/// free ports.
 fn monitored_project(dir: &std::path::Path, app: &str, monitoring: &str) -> (PathBuf, String) {
     let name = format!("by-mon-{app}-{}", &monitoring[..5]);
     let project = dir.join(&name);
@@ -767,6 +768,8 @@ fn monitored_project(dir: &std::path::Path, app: &str, monitoring: &str) -> (Pat
         smtp,
         s3,
         s3_console,
+        amqp,
+        amqp_ui,
     ] = free_ports();
     let store = match monitoring {
         "graphite-statsd" => format!("graphite:80: {store}"),
@@ -777,9 +780,10 @@ fn monitored_project(dir: &std::path::Path, app: &str, monitoring: &str) -> (Pat
         &answers,
         format!(
             "ci: none\nvcs: none\nconfig-mgmt: none\ncontainers: compose\napp: {app}\n\
-             services: [memcached, mailpit, minio]\nmonitoring: {monitoring}\nports:\n  app:8000: {app_port}\n\
+             services: [memcached, rabbitmq, mailpit, minio]\nmonitoring: {monitoring}\nports:\n  app:8000: {app_port}\n\
              \x20 memcached:11211: {memcached}\n  {store}\n  grafana:3000: {grafana}\n  mailpit:8025: {mail_ui}\n\
-             \x20 mailpit:1025: {smtp}\n  minio:9000: {s3}\n  minio:9001: {s3_console}\n"
+             \x20 mailpit:1025: {smtp}\n  minio:9000: {s3}\n  minio:9001: {s3_console}\n\
+             \x20 rabbitmq:5672: {amqp}\n  rabbitmq:15672: {amqp_ui}\n"
         ),
     )
     .unwrap();
@@ -795,7 +799,7 @@ fn monitored_project(dir: &std::path::Path, app: &str, monitoring: &str) -> (Pat
 }
 
 /// Boots a project from its generated Dockerfile on the stand-ins (Graphite
-/// with StatsD, InfluxDB and Memcached are real there; Grafana is not;
+/// with StatsD, InfluxDB, Memcached and RabbitMQ are real there; Grafana is not;
 /// Mailpit and MinIO are .ci/fakes, MinIO's checking each signature with
 /// botocore): `up --verify` shows /health proving each round-trip, the
 /// mail arriving and the dashboard's series holding data. Gives the report.
