@@ -256,9 +256,17 @@ pub fn resolve_on(
     port_free: &dyn Fn(u16) -> bool,
 ) -> Result<Plan, PlanError> {
     check_project_name(project)?;
-    let (picked, notes) = check_rules(catalog, answers, Partial::No)?;
+    let (picked, mut notes) = check_rules(catalog, answers, Partial::No)?;
 
     let services = plan_services(&picked, answers, port_free)?;
+    for svc in &services {
+        for mount in &svc.fragment.host_mounts {
+            notes.push(format!(
+                "{} mounts {} from your machine: {}",
+                svc.name, mount.source, mount.reason
+            ));
+        }
+    }
 
     let mut secrets = BTreeMap::new();
     for entry in &picked {

@@ -456,12 +456,31 @@ fn check_entry(entry: &Entry) -> Result<(), String> {
             let src = vol.split(':').next().unwrap_or_default();
             if src.starts_with('~') || src.contains('$') {
                 return Err(format!(
-                    "field `services.{name}.volumes`: `{vol}` mounts a path of the person's machine outside the project; use a named volume or a path inside the project (./...)"
+                    "field `services.{name}.volumes`: `{vol}` mounts a path of the person's machine outside the project; use a named volume or a path inside the project (./...), or declare it under `host_mounts` with the reason"
                 ));
             }
             if src.starts_with('.') || src.starts_with('/') {
                 check_relative(src)
                     .map_err(|m| format!("field `services.{name}.volumes`: `{vol}` {m}"))?;
+            }
+        }
+        for mount in &svc.host_mounts {
+            let plain = |p: &str| {
+                p.starts_with('/')
+                    && !p.contains(['$', '~', ':'])
+                    && !p.split('/').any(|c| c == "..")
+            };
+            if !plain(&mount.source) || !plain(&mount.target) {
+                return Err(format!(
+                    "field `services.{name}.host_mounts`: `{}` needs an absolute source and target with no `~`, `$`, `:` or `..`",
+                    mount.volume()
+                ));
+            }
+            if mount.reason.trim().is_empty() {
+                return Err(format!(
+                    "field `services.{name}.host_mounts`: `{}` needs a `reason`; it is what the person is told",
+                    mount.volume()
+                ));
             }
         }
         for port in &svc.ports {

@@ -166,10 +166,35 @@ pub struct ServiceFragment {
     /// `name:/path` for a named volume, `./path:/path[:ro]` for a project file.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub volumes: Vec<String>,
+    /// Paths of the person's machine the service mounts, each with why
+    /// (a CI agent's Docker socket): `volumes` refuses them, and `new`
+    /// tells the person when the entry is picked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub host_mounts: Vec<HostMount>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub healthcheck: Option<Healthcheck>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostMount {
+    /// An absolute path on the person's machine.
+    pub source: String,
+    pub target: String,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub read_only: bool,
+    /// Why the service needs it, told to the person when it is picked.
+    pub reason: String,
+}
+
+impl HostMount {
+    /// The compose short syntax: `source:target[:ro]`.
+    pub fn volume(&self) -> String {
+        let ro = if self.read_only { ":ro" } else { "" };
+        format!("{}:{}{ro}", self.source, self.target)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -55,18 +55,20 @@ pub fn run(
         args.force,
         &HostPorts::default(),
     )?;
+    // The summary (asked, or a dry run) carries the notes; otherwise say them here.
+    let told = asked.is_some() || args.dry_run;
     // Asked: the summary, and a last word before anything is written.
     if let Some(prompter) = asked
         && !prompter.confirm(&summary(ui, &plan))?
     {
         bail!(crate::prompt::Cancelled);
     }
-    finish(ui, catalog, args, &plan)
+    finish(ui, catalog, args, &plan, told)
 }
 
-fn finish(ui: Ui, catalog: &Catalog, args: &NewArgs, plan: &Plan) -> Result<()> {
+fn finish(ui: Ui, catalog: &Catalog, args: &NewArgs, plan: &Plan, told: bool) -> Result<()> {
     let files = generate::files(catalog, plan, &args.path)?;
-    for note in &plan.notes {
+    for note in plan.notes.iter().filter(|_| !told) {
         ui.status(format!("note: {note}"));
     }
     if args.dry_run {
@@ -278,6 +280,9 @@ pub fn summary(ui: Ui, plan: &Plan) -> String {
         s.push_str(&format!("  {:<12} {}\n", theme.id(), picks));
     }
     s.push_str(&urls(plan));
+    for note in &plan.notes {
+        s.push_str(&format!("\n{} {note}", ui.bold("note:")));
+    }
     s
 }
 

@@ -113,7 +113,12 @@ pub fn render(plan: &Plan) -> String {
                     .iter()
                     .map(|(spec, host)| format!("127.0.0.1:{host}:{}", spec.container))
                     .collect(),
-                volumes: f.volumes.clone(),
+                volumes: f
+                    .volumes
+                    .iter()
+                    .cloned()
+                    .chain(f.host_mounts.iter().map(|m| m.volume()))
+                    .collect(),
                 healthcheck: f.healthcheck.clone(),
                 depends_on,
                 restart: "unless-stopped",

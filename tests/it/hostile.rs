@@ -330,6 +330,45 @@ fn a_hostile_team_catalog_is_refused_clearly_and_quickly() {
             "mounts a path of the person's machine outside the project",
         ),
         (
+            "an absolute path of the machine as a volume",
+            vec![(
+                "services/peek.yaml",
+                entry(
+                    "peek",
+                    "services",
+                    "services:\n  peek:\n    image: busybox:1.36\n    volumes: [\"/etc:/host-etc:ro\"]\n",
+                ),
+            )],
+            &["catalog", "list"],
+            "`/etc:/host-etc:ro`",
+        ),
+        (
+            "a host mount with no reason given",
+            vec![(
+                "services/peek.yaml",
+                entry(
+                    "peek",
+                    "services",
+                    "services:\n  peek:\n    image: busybox:1.36\n    host_mounts:\n      - {source: /etc, target: /host-etc, reason: \" \"}\n",
+                ),
+            )],
+            &["catalog", "list"],
+            "needs a `reason`; it is what the person is told",
+        ),
+        (
+            "a host mount through the home directory",
+            vec![(
+                "services/peek.yaml",
+                entry(
+                    "peek",
+                    "services",
+                    "services:\n  peek:\n    image: busybox:1.36\n    host_mounts:\n      - {source: ~/.ssh, target: /keys, reason: keys}\n",
+                ),
+            )],
+            &["catalog", "list"],
+            "needs an absolute source and target with no `~`, `$`, `:` or `..`",
+        ),
+        (
             "an entry that takes a built-in id of another theme",
             vec![("ci/redis.yaml", entry("redis", "ci", ""))],
             &["catalog", "list"],

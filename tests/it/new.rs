@@ -1181,3 +1181,33 @@ fn every_dashboard_series_is_one_verify_proves() {
         }
     }
 }
+
+/// Woodpecker's agent mounts the Docker socket: the one mount of the
+/// person's machine the catalog declares, said before anything is written
+/// and in the summary, and in compose.yaml exactly as declared.
+#[test]
+fn a_declared_host_mount_is_told_and_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("wp");
+    let out = brickyard()
+        .args(["new", "--yes", "--ci", "woodpecker", "--vcs", "gitea"])
+        .arg(&project)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("note: woodpecker-agent mounts /var/run/docker.sock from your machine: the agent runs each pipeline step"),
+        "{err}"
+    );
+    let compose = std::fs::read_to_string(project.join("compose.yaml")).unwrap();
+    let agent = compose.split("\n  woodpecker-agent:\n").nth(1).unwrap();
+    assert!(
+        agent.contains("- /var/run/docker.sock:/var/run/docker.sock\n"),
+        "{compose}"
+    );
+    assert!(
+        agent.contains("WOODPECKER_SERVER: woodpecker:9000"),
+        "{compose}"
+    );
+}
