@@ -176,20 +176,33 @@ fn generated_files_pass_their_validators() {
 fn generated_apps_pass_their_own_tests() {
     let dir = tempfile::tempdir().unwrap();
     let catalog = Catalog::load(&[]).unwrap();
-    let every = ["postgres", "mysql", "redis", "rabbitmq", "memcached"];
-    // With every service, and without PostgreSQL (whose client code and,
-    // for Rust, dependencies are left out then).
+    let every = [
+        "postgres",
+        "mysql",
+        "redis",
+        "rabbitmq",
+        "memcached",
+        "mailpit",
+        "minio",
+    ];
+    // With every service and each monitoring store the app writes to, and
+    // without PostgreSQL (whose client code and, for Rust, dependencies are
+    // left out then).
     let cases = ["python", "node", "go", "rust"]
         .iter()
-        .map(|app| (*app, &every[..]))
-        .chain([("go", &every[2..]), ("rust", &every[2..])]);
-    for (app, services) in cases {
+        .flat_map(|app| ["graphite-statsd", "influxdb-grafana"].map(|m| (*app, &every[..], m)))
+        .chain([
+            ("go", &every[2..], "prometheus-grafana"),
+            ("rust", &every[2..], "prometheus-grafana"),
+        ]);
+    for (app, services, monitoring) in cases {
         let mut answers = sample_answers(&catalog, app);
         answers.set(
             Theme::Services,
             services.iter().map(|s| s.to_string()).collect(),
         );
-        let name = format!("app-{app}-{}", services.len());
+        answers.set(Theme::Monitoring, vec![monitoring.to_string()]);
+        let name = format!("app-{app}-{}-{monitoring}", services.len());
         let plan = resolve(&catalog, &name, &answers, |n| format!("test-{n}")).unwrap();
         let project = dir.path().join(&name);
         write::write(&project, &files(&catalog, &plan, &project).unwrap(), false).unwrap();
@@ -205,14 +218,33 @@ fn generated_apps_pass_their_own_tests() {
                 "node --test",
                 Command::new("node").arg("--test").current_dir(&app_dir),
             ),
-            "go" => run(
-                "go test",
-                Command::new("go")
-                    .args(["test", "./..."])
-                    .env("GOFLAGS", "-mod=mod")
-                    .env("GOCACHE", dir.path().join("gocache"))
-                    .current_dir(&app_dir),
-            ),
+            "go" => {
+                let unformatted = Command::new("gofmt")
+                    .arg("-l")
+                    .arg(&app_dir)
+                    .output()
+                    .expect("gofmt runs");
+                assert!(
+                    unformatted.status.success() && unformatted.stdout.is_empty(),
+                    "{name}: gofmt would change {}",
+                    String::from_utf8_lossy(&unformatted.stdout)
+                );
+                run(
+                    "go vet",
+                    Command::new("go")
+                        .args(["vet", "./..."])
+                        .env("GOCACHE", dir.path().join("gocache"))
+                        .current_dir(&app_dir),
+                );
+                run(
+                    "go test",
+                    Command::new("go")
+                        .args(["test", "./..."])
+                        .env("GOFLAGS", "-mod=mod")
+                        .env("GOCACHE", dir.path().join("gocache"))
+                        .current_dir(&app_dir),
+                )
+            }
             // --locked: the generated Cargo.lock is the one cargo would write.
             "rust" => run(
                 "cargo test",
