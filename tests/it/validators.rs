@@ -127,6 +127,29 @@ fn generated_files_pass_their_validators() {
     );
 
     for project in &projects {
+        for file in tree(project).iter().filter(|f| f.ends_with(".rb")) {
+            run(
+                &format!("ruby -c {file}"),
+                Command::new("ruby").arg("-c").arg(project.join(file)),
+            );
+        }
+        let manifests: Vec<String> = tree(project)
+            .into_iter()
+            .filter(|f| f.ends_with(".pp"))
+            .collect();
+        if !manifests.is_empty() {
+            run(
+                &format!("puppet parser validate in {}", project.display()),
+                Command::new("puppet")
+                    .args(["parser", "validate"])
+                    .args(&manifests)
+                    .current_dir(project),
+            );
+        }
+        let nagios = project.join("monitoring/nagios/app.cfg");
+        if nagios.exists() {
+            nagios_verifies(&nagios);
+        }
         run(
             &format!("docker compose config in {}", project.display()),
             Command::new("docker")
@@ -163,6 +186,44 @@ fn generated_files_pass_their_validators() {
                 .unwrap_or_else(|e| panic!("{}/{file}: {e}", project.display()));
         }
     }
+}
+
+/// `nagios4 -v` (Debian's Nagios Core) reads the generated objects with the
+/// sample templates the catalog's image ships: every host, service and
+/// command they name must be defined.
+fn nagios_verifies(app_cfg: &Path) {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results");
+    std::fs::create_dir(&results).unwrap();
+    // Nagios drops to its own user: its result directory must be writable by it.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&results, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let commands = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/nagios/commands.cfg");
+    let main = dir.path().join("nagios.cfg");
+    std::fs::write(
+        &main,
+        format!(
+            "log_file={log}\ncfg_file=/etc/nagios4/objects/templates.cfg\ncfg_file=/etc/nagios4/objects/timeperiods.cfg\n\
+             cfg_file=/etc/nagios4/objects/contacts.cfg\ncfg_file={commands}\ncfg_file={app}\n\
+             check_result_path={results}\nillegal_macro_output_chars=`~$&|'\"<>\n",
+            log = dir.path().join("nagios.log").display(),
+            commands = commands.display(),
+            app = app_cfg.display(),
+            results = results.display(),
+        ),
+    )
+    .unwrap();
+    let out = Command::new("nagios4")
+        .arg("-v")
+        .arg(&main)
+        .output()
+        .expect("nagios4 runs (.ci/run installs nagios4-core)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains("Total Errors:   0"),
+        "nagios4 -v {}:\n{text}",
+        app_cfg.display()
+    );
 }
 
 /// The generated apps pass their own unit tests with the machine's toolchains:
