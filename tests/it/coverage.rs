@@ -90,6 +90,11 @@ const BOOTED: &[(&str, &str, &str)] = &[
         "",
     ),
     (
+        "beanstalkd",
+        "the_python_app_feeds_its_monitoring_and_uses_each_service",
+        "Debian's beanstalkd 1.12",
+    ),
+    (
         "mailpit",
         "the_python_app_feeds_its_monitoring_and_uses_each_service",
         "a fake: .ci/fakes/mailpit.py",

@@ -754,7 +754,7 @@ fn a_generated_node_project_boots_and_its_app_uses_its_services() {
 }
 
 /// A project of `app` with the services the app proves by a round-trip of
-/// their own (Memcached, RabbitMQ, Mailpit, MinIO) and `monitoring`, on
+/// their own (Memcached, RabbitMQ, Beanstalkd, Mailpit, MinIO) and `monitoring`, on
 /// free ports.
 fn monitored_project(dir: &std::path::Path, app: &str, monitoring: &str) -> (PathBuf, String) {
     let name = format!("by-mon-{app}-{}", &monitoring[..5]);
@@ -770,6 +770,7 @@ fn monitored_project(dir: &std::path::Path, app: &str, monitoring: &str) -> (Pat
         s3_console,
         amqp,
         amqp_ui,
+        jobs,
     ] = free_ports();
     let store = match monitoring {
         "graphite-statsd" => format!("graphite:80: {store}"),
@@ -780,10 +781,10 @@ fn monitored_project(dir: &std::path::Path, app: &str, monitoring: &str) -> (Pat
         &answers,
         format!(
             "ci: none\nvcs: none\nconfig-mgmt: none\ncontainers: compose\napp: {app}\n\
-             services: [memcached, rabbitmq, mailpit, minio]\nmonitoring: {monitoring}\nports:\n  app:8000: {app_port}\n\
+             services: [memcached, rabbitmq, beanstalkd, mailpit, minio]\nmonitoring: {monitoring}\nports:\n  app:8000: {app_port}\n\
              \x20 memcached:11211: {memcached}\n  {store}\n  grafana:3000: {grafana}\n  mailpit:8025: {mail_ui}\n\
              \x20 mailpit:1025: {smtp}\n  minio:9000: {s3}\n  minio:9001: {s3_console}\n\
-             \x20 rabbitmq:5672: {amqp}\n  rabbitmq:15672: {amqp_ui}\n"
+             \x20 rabbitmq:5672: {amqp}\n  rabbitmq:15672: {amqp_ui}\n  beanstalkd:11300: {jobs}\n"
         ),
     )
     .unwrap();
@@ -799,7 +800,7 @@ fn monitored_project(dir: &std::path::Path, app: &str, monitoring: &str) -> (Pat
 }
 
 /// Boots a project from its generated Dockerfile on the stand-ins (Graphite
-/// with StatsD, InfluxDB, Memcached and RabbitMQ are real there; Grafana is not;
+/// with StatsD, InfluxDB, Memcached, RabbitMQ and Beanstalkd are real there; Grafana is not;
 /// Mailpit and MinIO are .ci/fakes, MinIO's checking each signature with
 /// botocore): `up --verify` shows /health proving each round-trip, the
 /// mail arriving and the dashboard's series holding data. Gives the report.
@@ -810,11 +811,17 @@ fn boot_verified((project, name): (PathBuf, String)) -> String {
     docker(&["rmi", "-f", &format!("{name}-app")]);
     ok(&out);
     let report = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(
-        report.contains("memcached ok (set/get round-trip)"),
-        "{report}"
-    );
-    assert!(report.contains("dashboard series have data"), "{report}");
+    for proof in [
+        "memcached ok (set/get round-trip)",
+        "queue ok (published a message and got it back)",
+        "jobs ok (put, peeked and deleted job ",
+        "storage ok (put/get round-trip on s3://app/brickyard-health.txt)",
+        "mail ok (",
+        "the app's mail arrived",
+        "dashboard series have data",
+    ] {
+        assert!(report.contains(proof), "no `{proof}` in {report}");
+    }
     report
 }
 

@@ -243,6 +243,7 @@ fn generated_apps_pass_their_own_tests() {
         "redis",
         "rabbitmq",
         "memcached",
+        "beanstalkd",
         "mailpit",
         "minio",
     ];
