@@ -28,6 +28,7 @@ impl<'a> Renderer<'a> {
         let mut registry = Handlebars::new();
         registry.set_strict_mode(true);
         registry.register_escape_fn(handlebars::no_escape);
+        registry.register_helper("ident", Box::new(ident));
         let mut queue: Vec<String> = names.into_iter().map(String::from).collect();
         let mut includes: std::collections::BTreeMap<String, Vec<String>> = Default::default();
         while let Some(name) = queue.pop() {
@@ -147,3 +148,9 @@ mod tests {
         assert_eq!(out, "a<b & \"c\"");
     }
 }
+
+// `{{ident name}}`: a name as an identifier (`my-svc` -> `my_svc`), for
+// languages whose names cannot hold a dash (CFEngine classes, e.g.).
+handlebars::handlebars_helper!(ident: |s: String| {
+    s.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect::<String>()
+});

@@ -146,6 +146,33 @@ fn generated_files_pass_their_validators() {
                     .current_dir(project),
             );
         }
+        let policy = project.join("ops/cfengine/promises.cf");
+        if policy.exists() {
+            run(
+                "cf-promises",
+                Command::new("cf-promises")
+                    .arg("--full-check")
+                    .arg("-f")
+                    .arg(&policy),
+            );
+        }
+        if project.join(".hgignore").exists() {
+            mercurial_keeps_secrets_out(project);
+        }
+        if project.join(".gitattributes").exists() {
+            let out = Command::new("sh")
+                .arg("-c")
+                .arg("git init -q . && git check-attr eol -- Dockerfile compose.yaml")
+                .current_dir(project)
+                .output()
+                .expect("git runs");
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                text.contains("Dockerfile: eol: lf"),
+                "{}: {text}",
+                project.display()
+            );
+        }
         let nagios = project.join("monitoring/nagios/app.cfg");
         if nagios.exists() {
             nagios_verifies(&nagios);
@@ -186,6 +213,39 @@ fn generated_files_pass_their_validators() {
                 .unwrap_or_else(|e| panic!("{}/{file}: {e}", project.display()));
         }
     }
+}
+
+/// Mercurial reads the generated .hgignore (it ignores `.env`) and hgrc
+/// (its hooks parse), in a repository made in the project.
+fn mercurial_keeps_secrets_out(project: &Path) {
+    run(
+        "hg init",
+        Command::new("hg").arg("init").current_dir(project),
+    );
+    std::fs::write(project.join(".hg/hgrc"), "%include ../ops/hg/hgrc\n").unwrap();
+    let out = Command::new("hg")
+        .args(["status", "--ignored", "--config", "ui.username=ci"])
+        .current_dir(project)
+        .output()
+        .expect("hg runs (.ci/run installs mercurial)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.lines().any(|l| l == "I .env"),
+        "{}: .env is not ignored:\n{text}{}",
+        project.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let hooks = Command::new("hg")
+        .args(["config", "hooks"])
+        .current_dir(project)
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&hooks.stdout).contains("hooks.pretxncommit.no-secrets="),
+        "{}: ops/hg/hgrc is not read: {}",
+        project.display(),
+        String::from_utf8_lossy(&hooks.stderr)
+    );
 }
 
 /// `nagios4 -v` (Debian's Nagios Core) reads the generated objects with the
