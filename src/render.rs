@@ -13,14 +13,19 @@ pub enum RenderError {
 }
 
 pub struct Renderer<'a> {
-    registry: Handlebars<'a>,
+    sources: &'a std::collections::BTreeMap<String, String>,
+    /// Partials are compiled when a render first needs one: an app's
+    /// per-service partials under a false `{{#if has.X}}` never are, and
+    /// compiling (Handlebars' parser) is most of `new`'s time.
+    registry: std::cell::RefCell<Handlebars<'a>>,
 }
 
 impl<'a> Renderer<'a> {
-    /// Registers the named templates (only those the plan uses, to keep `new`
-    /// fast) and every partial they include. A partial that includes itself,
-    /// directly or through others, is an error: Handlebars would recurse
-    /// until the stack overflows.
+    /// Compiles the named templates (only those the plan uses, to keep `new`
+    /// fast) and checks the partials they include, transitively: each must
+    /// exist, and a partial that includes itself, directly or through
+    /// others, is an error (Handlebars would recurse until the stack
+    /// overflows).
     pub fn new<'n>(
         sources: &'a std::collections::BTreeMap<String, String>,
         names: impl IntoIterator<Item = &'n str>,
@@ -29,23 +34,18 @@ impl<'a> Renderer<'a> {
         registry.set_strict_mode(true);
         registry.register_escape_fn(handlebars::no_escape);
         registry.register_helper("ident", Box::new(ident));
-        let mut queue: Vec<String> = names.into_iter().map(String::from).collect();
+        let renderer = Renderer {
+            sources,
+            registry: std::cell::RefCell::new(registry),
+        };
+        let names: Vec<String> = names.into_iter().map(String::from).collect();
+        let mut queue = names.clone();
         let mut includes: std::collections::BTreeMap<String, Vec<String>> = Default::default();
         while let Some(name) = queue.pop() {
-            if registry.has_template(&name) {
+            if includes.contains_key(&name) {
                 continue;
             }
-            let source = sources.get(&name).ok_or_else(|| RenderError::Parse {
-                name: name.clone(),
-                message: "no such template".into(),
-            })?;
-            registry
-                .register_template_string(&name, source)
-                .map_err(|e| RenderError::Parse {
-                    name: name.clone(),
-                    message: e.to_string(),
-                })?;
-            let partials = partials(source);
+            let partials = partials(renderer.source(&name)?);
             queue.extend(partials.iter().cloned());
             includes.insert(name, partials);
         }
@@ -58,16 +58,52 @@ impl<'a> Renderer<'a> {
                 ),
             });
         }
-        Ok(Renderer { registry })
+        for name in &names {
+            renderer.compile(name)?;
+        }
+        Ok(renderer)
+    }
+
+    fn source(&self, name: &str) -> Result<&'a String, RenderError> {
+        self.sources.get(name).ok_or_else(|| RenderError::Parse {
+            name: name.to_string(),
+            message: "no such template".into(),
+        })
+    }
+
+    fn compile(&self, name: &str) -> Result<(), RenderError> {
+        let mut registry = self.registry.borrow_mut();
+        if registry.has_template(name) {
+            return Ok(());
+        }
+        registry
+            .register_template_string(name, self.source(name)?)
+            .map_err(|e| RenderError::Parse {
+                name: name.to_string(),
+                message: e.to_string(),
+            })
     }
 
     pub fn render(&self, name: &str, context: &Value) -> Result<String, RenderError> {
-        self.registry
-            .render(name, context)
-            .map_err(|e| RenderError::Render {
+        loop {
+            let result = self.registry.borrow().render(name, context);
+            let error = match result {
+                Ok(text) => return Ok(text),
+                Err(e) => e,
+            };
+            // A partial not compiled yet (new checked it exists): compile it, render again.
+            if let handlebars::RenderErrorReason::PartialNotFound(partial) = error.reason()
+                && self.sources.contains_key(partial)
+                && !self.registry.borrow().has_template(partial)
+            {
+                self.compile(partial)?;
+                continue;
+            }
+            return Err(RenderError::Render {
                 name: name.into(),
-                message: e.to_string(),
-            })
+                message: error.to_string(),
+            });
+        }
     }
 }
 
