@@ -761,7 +761,7 @@ fn the_picker_in_a_terminal_hides_what_does_not_fit_and_ctrl_c_restores_it() {
     assert!(screen.contains("✔ CI · gitlab-ci"), "{screen}");
     assert!(
         screen
-            .contains("not offered: bitbucket, gitea, github, none (GitLab CI needs one of gitlab"),
+            .contains("not offered: bitbucket, git, gitea, github, mercurial, none (GitLab CI needs one of gitlab"),
         "{screen}"
     );
     let question = &screen[screen.find("? VCS host").unwrap()..];
