@@ -77,8 +77,8 @@ fn io(e: impl std::fmt::Display) -> bollard::errors::Error {
     }
 }
 
-/// Percent-encodes what is not unreserved in a URL.
-fn encode(s: &str) -> String {
+/// Percent-encodes what is not unreserved in a URL (RFC 3986).
+pub(crate) fn encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {

@@ -268,7 +268,7 @@ async fn attempt(
             every_series_has_data(targets, |target| async move {
                 let path = format!(
                     "/render?format=json&from=-15min&target={}",
-                    query_value(&target)
+                    super::compat::encode(&target)
                 );
                 let (code, body) = get(port, &path, None).await?;
                 let v: serde_json::Value = serde_json::from_str(&body)
@@ -297,7 +297,11 @@ async fn attempt(
             every_series_has_data(queries, |q| {
                 let auth = auth.clone();
                 async move {
-                    let path = format!("/query?db={}&q={}", query_value(database), query_value(&q));
+                    let path = format!(
+                        "/query?db={}&q={}",
+                        super::compat::encode(database),
+                        super::compat::encode(&q)
+                    );
                     let (code, body) = get(port, &path, Some(&auth)).await?;
                     let v: serde_json::Value = serde_json::from_str(&body)
                         .map_err(|_| format!("/query answered {code} with no JSON"))?;
@@ -321,18 +325,6 @@ async fn attempt(
 fn basic(user: &str, password: &str) -> String {
     let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
     format!("Basic {token}")
-}
-
-/// A query string's value, percent-encoded (RFC 3986 unreserved kept).
-fn query_value(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// Each of `queries` (one per dashboard panel) must return at least one
