@@ -75,10 +75,35 @@ DOCKERFILE
   echo "$dst"
 }
 
+# WireMock has no Debian package, but npm's `wiremock` ships its standalone
+# jar: the real WireMock, on the java stand-in (seed.sh builds it on first
+# use), started as the upstream image starts it (args, then WIREMOCK_OPTIONS).
+wiremock() {
+  local ref="$1" version="${1##*:}" dst="brickyard-ci/wiremock:${1##*:}"
+  if ! docker image inspect "$dst" >/dev/null 2>&1; then
+    bash "$shared/offline-images/seed.sh" java >&2
+    local ctx; ctx="$(mktemp -d)"
+    (cd "$ctx" && npm pack --silent "wiremock@$version" >/dev/null && tar xzf wiremock-*.tgz)
+    cp "$ctx"/package/build/wiremock-standalone-*.jar "$ctx/wiremock.jar"
+    cat > "$ctx/Dockerfile" <<'DOCKERFILE'
+FROM seed/java
+COPY wiremock.jar /var/wiremock/lib/wiremock-standalone.jar
+RUN mkdir -p /home/wiremock/mappings /home/wiremock/__files
+WORKDIR /home/wiremock
+EXPOSE 8080
+ENTRYPOINT ["/bin/sh", "-c", "exec java $JAVA_OPTS -jar /var/wiremock/lib/wiremock-standalone.jar --port 8080 \"$@\" $WIREMOCK_OPTIONS", "wiremock"]
+DOCKERFILE
+    docker build -q -t "$dst" "$ctx" >/dev/null
+    rm -rf "$ctx"
+  fi
+  echo "$dst"
+}
+
 bash "$shared/offline-images/seed.sh" retag "$file" | while read -r ref arrow src; do
   [ "$arrow" = "<-" ] || continue
   case "$ref" in
     grafana/*) docker tag "$(grafana)" "$ref"; echo "$ref <- seed/generic + Grafana API answers"; continue ;;
+    wiremock/wiremock*) docker tag "$(wiremock "$ref")" "$ref"; echo "$ref <- WireMock from npm on seed/java"; continue ;;
     axllent/mailpit*) docker tag "$(fake mailpit)" "$ref"; echo "$ref <- .ci/fakes/mailpit.py"; continue ;;
     minio/minio*) docker tag "$(fake minio "pip install --no-cache-dir --break-system-packages botocore==1.35.63 && ln -s /usr/local/bin/minio /usr/local/bin/mc")" "$ref"
       echo "$ref <- .ci/fakes/minio.py"; continue ;;

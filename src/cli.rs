@@ -164,6 +164,12 @@ pub struct NewArgs {
     /// Backing services, comma-separated (or `none`).
     #[arg(long, value_name = "ID,...", value_delimiter = ',')]
     pub services: Option<Vec<String>>,
+    /// A stand-in for the third-party APIs the app calls.
+    #[arg(long, value_name = "ID")]
+    pub mocks: Option<String>,
+    /// The stack in a VM, a tunnel to share it; comma-separated (or `none`).
+    #[arg(long, value_name = "ID,...", value_delimiter = ',')]
+    pub machine: Option<Vec<String>>,
     /// A named set of picks (see `brickyard catalog list`).
     #[arg(long, value_name = "NAME")]
     pub preset: Option<String>,
@@ -179,6 +185,25 @@ pub struct NewArgs {
     /// Write into a non-empty directory, replacing only brickyard's own files.
     #[arg(long)]
     pub force: bool,
+}
+
+impl NewArgs {
+    /// What the flag of `theme` says, as given (`None` when not given).
+    pub fn theme_flag(&self, theme: crate::catalog::Theme) -> Option<Vec<String>> {
+        use crate::catalog::Theme;
+        let one = |v: &Option<String>| v.as_ref().map(|v| vec![v.clone()]);
+        match theme {
+            Theme::Ci => one(&self.ci),
+            Theme::Vcs => one(&self.vcs),
+            Theme::ConfigMgmt => one(&self.config_mgmt),
+            Theme::Monitoring => one(&self.monitoring),
+            Theme::Containers => one(&self.containers),
+            Theme::App => one(&self.app),
+            Theme::Mocks => one(&self.mocks),
+            Theme::Services => self.services.clone(),
+            Theme::Machine => self.machine.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -22,9 +22,16 @@ pub fn settle(
     if let Some(file) = answers_file {
         let text = std::fs::read_to_string(file)
             .with_context(|| format!("cannot read answers file {}", file.display()))?;
-        let from_file = crate::project::state::parse(&text)
-            .map_err(|e| anyhow::anyhow!("answers file {} is malformed: {e}", file.display()))?
-            .answers;
+        let parsed = crate::project::state::parse(&text)
+            .map_err(|e| anyhow::anyhow!("answers file {} is malformed: {e}", file.display()))?;
+        let mut from_file = parsed.answers;
+        if parsed.generated.is_some() {
+            // A project's own brickyard.yaml: a theme it leaves out did not
+            // exist when it was made, so the project has none of it.
+            for theme in from_file.unsettled() {
+                from_file.set(theme, Vec::new());
+            }
+        }
         answers = answers.or(&Answers {
             project: None,
             ..from_file

@@ -32,6 +32,10 @@ pub struct Answers {
     pub app: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub services: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mocks: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine: Option<Vec<String>>,
     /// Host ports by `service:container-port`; every assigned port is recorded
     /// here so that `--answers` reproduces the project exactly.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -49,13 +53,16 @@ impl Answers {
             Theme::Monitoring => one(&self.monitoring),
             Theme::Containers => one(&self.containers),
             Theme::App => one(&self.app),
+            Theme::Mocks => one(&self.mocks),
             Theme::Services => self.services.clone(),
+            Theme::Machine => self.machine.clone(),
         }
     }
 
     /// Settles a theme. `none` (or an empty list) means no tool.
     pub fn set(&mut self, theme: Theme, picks: Vec<String>) {
         let first = || picks.first().cloned().or(Some("none".into()));
+        let many = || Some(picks.iter().filter(|p| *p != "none").cloned().collect());
         match theme {
             Theme::Ci => self.ci = first(),
             Theme::Vcs => self.vcs = first(),
@@ -63,9 +70,9 @@ impl Answers {
             Theme::Monitoring => self.monitoring = first(),
             Theme::Containers => self.containers = first(),
             Theme::App => self.app = first(),
-            Theme::Services => {
-                self.services = Some(picks.into_iter().filter(|p| p != "none").collect())
-            }
+            Theme::Mocks => self.mocks = first(),
+            Theme::Services => self.services = many(),
+            Theme::Machine => self.machine = many(),
         }
     }
 
@@ -78,7 +85,9 @@ impl Answers {
             Theme::Monitoring => self.monitoring = None,
             Theme::Containers => self.containers = None,
             Theme::App => self.app = None,
+            Theme::Mocks => self.mocks = None,
             Theme::Services => self.services = None,
+            Theme::Machine => self.machine = None,
         }
     }
 
@@ -115,11 +124,18 @@ impl Answers {
             &self.monitoring,
             &self.containers,
             &self.app,
+            &self.mocks,
         ]
         .into_iter()
         .flatten()
         .map(String::as_str)
-        .chain(self.services.iter().flatten().map(String::as_str))
+        .chain(
+            [&self.services, &self.machine]
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(String::as_str),
+        )
         .collect()
     }
 }
@@ -264,6 +280,19 @@ pub fn resolve_on(
             notes.push(format!(
                 "{} mounts {} from your machine: {}",
                 svc.name, mount.source, mount.reason
+            ));
+        }
+        if !svc.fragment.profiles.is_empty() {
+            let flags: Vec<String> = svc
+                .fragment
+                .profiles
+                .iter()
+                .map(|p| format!("`brickyard up --profile {p}`"))
+                .collect();
+            notes.push(format!(
+                "{} starts only on demand: {}",
+                svc.name,
+                join_or(flags.iter().map(String::as_str))
             ));
         }
     }

@@ -151,8 +151,30 @@ impl Catalog {
                 Layer::Git(checkout) => catalog.add_dir(&checkout.dir, Some(checkout))?,
             }
         }
+        catalog.expand_theme_requirements();
         catalog.validate()?;
         Ok(catalog)
+    }
+
+    /// `any_in_theme: app` becomes every app id the layers brought.
+    fn expand_theme_requirements(&mut self) {
+        let by_theme: BTreeMap<Theme, Vec<String>> =
+            self.entries.values().fold(BTreeMap::new(), |mut m, e| {
+                m.entry(e.theme).or_default().push(e.id.clone());
+                m
+            });
+        for entry in self.entries.values_mut() {
+            for req in &mut entry.requires {
+                let Some(theme) = req.any_in_theme else {
+                    continue;
+                };
+                for id in by_theme.get(&theme).into_iter().flatten() {
+                    if !req.one_of.contains(id) {
+                        req.one_of.push(id.clone());
+                    }
+                }
+            }
+        }
     }
 
     fn add_dir(&mut self, dir: &Path, git: Option<&git::Checkout>) -> Result<(), CatalogError> {
@@ -304,6 +326,17 @@ impl Catalog {
                         .iter()
                         .flat_map(|f| f.when.iter().map(|i| ("files.when", i))),
                 );
+            if let Some(req) = entry.requires.iter().find(|r| r.one_of.is_empty()) {
+                return Err(invalid(
+                    file,
+                    match req.any_in_theme {
+                        Some(t) => {
+                            format!("field `requires.any_in_theme`: the catalog has no {t} tool")
+                        }
+                        None => "field `requires`: give `one_of` (ids) or `any_in_theme`".into(),
+                    },
+                ));
+            }
             for (field, other) in refs {
                 if !self.entries.contains_key(other) {
                     return Err(invalid(

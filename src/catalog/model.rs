@@ -19,10 +19,13 @@ pub enum Theme {
     Containers,
     App,
     Services,
+    Mocks,
+    Machine,
 }
 
 impl Theme {
-    pub const ALL: [Theme; 7] = [
+    /// In the order the picker asks.
+    pub const ALL: [Theme; 9] = [
         Theme::Ci,
         Theme::Vcs,
         Theme::ConfigMgmt,
@@ -30,6 +33,8 @@ impl Theme {
         Theme::Containers,
         Theme::App,
         Theme::Services,
+        Theme::Mocks,
+        Theme::Machine,
     ];
 
     pub fn id(self) -> &'static str {
@@ -41,6 +46,8 @@ impl Theme {
             Theme::Containers => "containers",
             Theme::App => "app",
             Theme::Services => "services",
+            Theme::Mocks => "mocks",
+            Theme::Machine => "machine",
         }
     }
 
@@ -54,12 +61,15 @@ impl Theme {
             Theme::Containers => "Containers",
             Theme::App => "Application language",
             Theme::Services => "Backing services",
+            Theme::Mocks => "Third-party API mocks",
+            Theme::Machine => "Local machine",
         }
     }
 
-    /// Services is the one theme where several tools may be picked at once.
+    /// Themes whose tools do different jobs, so several may be picked at
+    /// once (tools that do the same job there say so with `conflicts`).
     pub fn is_multi(self) -> bool {
-        self == Theme::Services
+        matches!(self, Theme::Services | Theme::Machine)
     }
 
     pub fn parse(s: &str) -> Option<Theme> {
@@ -120,7 +130,12 @@ fn is_false(b: &bool) -> bool {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Requirement {
+    #[serde(default)]
     pub one_of: Vec<String>,
+    /// Any tool of this theme will do, a team's own included: the catalog
+    /// adds that theme's ids to `one_of` once every layer is loaded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub any_in_theme: Option<Theme>,
     pub reason: String,
 }
 
@@ -175,6 +190,10 @@ pub struct ServiceFragment {
     pub healthcheck: Option<Healthcheck>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<String>,
+    /// Started only when one of these profiles is asked for (`brickyard up
+    /// --profile NAME`): tools a person runs now and then, not every day.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub profiles: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

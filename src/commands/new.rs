@@ -150,39 +150,24 @@ fn report_written(ui: Ui, plan: &Plan, path: &Path, count: usize, written: &writ
 /// The picks the flags give (one id per single-pick theme).
 fn flag_picks(args: &NewArgs) -> Result<Answers> {
     let mut flags = Answers::default();
-    let single = [
-        (Theme::Ci, &args.ci),
-        (Theme::Vcs, &args.vcs),
-        (Theme::ConfigMgmt, &args.config_mgmt),
-        (Theme::Monitoring, &args.monitoring),
-        (Theme::Containers, &args.containers),
-        (Theme::App, &args.app),
-    ];
-    for (theme, value) in single {
-        if let Some(v) = value {
-            let picks: Vec<String> = v
-                .split(',')
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .collect();
-            if picks.len() > 1 {
-                return Err(plan::PlanError::TooMany {
-                    theme,
-                    picks: picks.join(" and "),
-                }
-                .into());
+    for theme in Theme::ALL {
+        let Some(given) = args.theme_flag(theme) else {
+            continue;
+        };
+        let picks: Vec<String> = given
+            .iter()
+            .flat_map(|v| v.split(','))
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
+        if !theme.is_multi() && picks.len() > 1 {
+            return Err(plan::PlanError::TooMany {
+                theme,
+                picks: picks.join(" and "),
             }
-            flags.set(theme, picks);
+            .into());
         }
-    }
-    if let Some(s) = &args.services {
-        flags.set(
-            Theme::Services,
-            s.iter()
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .collect(),
-        );
+        flags.set(theme, picks);
     }
     Ok(flags)
 }

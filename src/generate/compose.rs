@@ -28,6 +28,8 @@ struct Service {
     image: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     build: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    profiles: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     command: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -61,13 +63,14 @@ pub fn app_env(plan: &Plan) -> BTreeMap<String, String> {
 }
 
 pub fn render(plan: &Plan) -> String {
+    // What the app calls, so it starts once they answer.
     let backing: Vec<&str> = plan
         .services
         .iter()
         .filter(|s| {
             plan.entries
                 .iter()
-                .any(|e| e.id == s.from && e.theme == Theme::Services)
+                .any(|e| e.id == s.from && matches!(e.theme, Theme::Services | Theme::Mocks))
         })
         .map(|s| s.name.as_str())
         .collect();
@@ -104,6 +107,7 @@ pub fn render(plan: &Plan) -> String {
             Service {
                 image: f.image.clone(),
                 build: f.build.clone(),
+                profiles: f.profiles.clone(),
                 command: f.command.clone(),
                 user: f.user.clone(),
                 init: f.init,

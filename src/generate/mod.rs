@@ -188,6 +188,24 @@ pub fn context(catalog: &Catalog, plan: &Plan) -> Value {
         "monitoring": pick(Theme::Monitoring),
         "containers": pick(Theme::Containers),
         "app": pick(Theme::App),
+        "mocks": pick(Theme::Mocks),
+        "has_mocks": plan.entries.iter().any(|e| e.theme == Theme::Mocks),
+        // The picks of every theme but the app and its services (the
+        // README describes those on their own), by name.
+        "themes": Theme::ALL
+            .into_iter()
+            .filter(|t| !matches!(t, Theme::App | Theme::Services))
+            .map(|t| {
+                let names: Vec<&str> = plan
+                    .entries
+                    .iter()
+                    .filter(|e| e.theme == t)
+                    .map(|e| e.name.as_str())
+                    .collect();
+                let picks = if names.is_empty() { "none".to_string() } else { names.join(", ") };
+                json!({"question": t.question(), "picks": picks})
+            })
+            .collect::<Vec<_>>(),
         "app_is_set": plan.entries.iter().any(|e| e.theme == Theme::App),
         // A compose.yaml and a tool that runs it: `brickyard up` applies.
         "runs_stack": plan.entries.iter().any(|e| e.runs_compose_file),

@@ -28,6 +28,13 @@ const VALIDATORS: &[(&str, &str)] = &[
     (".hgignore", "hg status --ignored (.env ignored)"),
     ("ops/hg/hgrc", "hg config hooks"),
     (".gitattributes", "git check-attr"),
+    ("Vagrantfile", "ruby -c, vagrant validate"),
+    (
+        "compose.vagrant.yaml",
+        "docker compose config over compose.yaml",
+    ),
+    ("example-status.json", "served by WireMock 3.13"),
+    ("_status.get.json", "served by Canned 0.3.13"),
     (".rb", "ruby -c"),
     (".pp", "puppet parser validate"),
     (".py", "py_compile"),
@@ -128,6 +135,16 @@ const BOOTED: &[(&str, &str, &str)] = &[
         "four_services_come_up_in_dependency_order_all_healthy",
         "",
     ),
+    (
+        "wiremock",
+        "the_python_app_feeds_its_monitoring_and_uses_each_service",
+        "WireMock's jar from npm on Java 17",
+    ),
+    (
+        "canned",
+        "the_python_app_feeds_its_monitoring_and_uses_each_service",
+        "",
+    ),
 ];
 
 /// Why an entry that runs in the stack is not booted.
@@ -136,6 +153,10 @@ const NOT_BOOTED: &[(&str, &str)] = &[
     ("woodpecker", "no stand-in; needs a Gitea OAuth app"),
     ("nagios", "not yet (a stand-in exists)"),
     ("podman", "the engine tests run on Podman"),
+    (
+        "cloudflared",
+        "needs the internet (Cloudflare's edge); profile `share`",
+    ),
 ];
 
 fn validated(entry: &Entry) -> String {

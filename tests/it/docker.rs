@@ -771,17 +771,28 @@ fn monitored_project(dir: &std::path::Path, app: &str, monitoring: &str) -> (Pat
         amqp,
         amqp_ui,
         jobs,
+        mock_port,
     ] = free_ports();
-    let store = match monitoring {
-        "graphite-statsd" => format!("graphite:80: {store}"),
-        _ => format!("influxdb:8086: {store}"),
+    // Each app meets both mocks: WireMock beside Graphite, Canned beside InfluxDB.
+    let (store, mocks, mock) = match monitoring {
+        "graphite-statsd" => (
+            format!("graphite:80: {store}"),
+            "wiremock",
+            format!("mocks:8080: {mock_port}"),
+        ),
+        _ => (
+            format!("influxdb:8086: {store}"),
+            "canned",
+            format!("mocks:3000: {mock_port}"),
+        ),
     };
     let answers = dir.join(format!("{name}.yaml"));
     std::fs::write(
         &answers,
         format!(
             "ci: none\nvcs: none\nconfig-mgmt: none\ncontainers: compose\napp: {app}\n\
-             services: [memcached, rabbitmq, beanstalkd, mailpit, minio]\nmonitoring: {monitoring}\nports:\n  app:8000: {app_port}\n\
+             services: [memcached, rabbitmq, beanstalkd, mailpit, minio]\nmonitoring: {monitoring}\n\
+             mocks: {mocks}\nmachine: []\nports:\n  app:8000: {app_port}\n  {mock}\n\
              \x20 memcached:11211: {memcached}\n  {store}\n  grafana:3000: {grafana}\n  mailpit:8025: {mail_ui}\n\
              \x20 mailpit:1025: {smtp}\n  minio:9000: {s3}\n  minio:9001: {s3_console}\n\
              \x20 rabbitmq:5672: {amqp}\n  rabbitmq:15672: {amqp_ui}\n  beanstalkd:11300: {jobs}\n"
@@ -795,7 +806,12 @@ fn monitored_project(dir: &std::path::Path, app: &str, monitoring: &str) -> (Pat
         .arg(&answers)
         .output()
         .unwrap());
-    docker(&["rmi", "-f", &format!("{name}-app")]);
+    docker(&[
+        "rmi",
+        "-f",
+        &format!("{name}-app"),
+        &format!("{name}-mocks"),
+    ]);
     (project, name)
 }
 
@@ -808,10 +824,16 @@ fn boot_verified((project, name): (PathBuf, String)) -> String {
     let stack = Stack::at(project.clone(), &name);
     stand_ins(&project.join("compose.yaml"));
     let out = stack.run(&["up", "--verify", "--timeout", "600"]);
-    docker(&["rmi", "-f", &format!("{name}-app")]);
+    docker(&[
+        "rmi",
+        "-f",
+        &format!("{name}-app"),
+        &format!("{name}-mocks"),
+    ]);
     ok(&out);
     let report = String::from_utf8_lossy(&out.stdout).to_string();
     for proof in [
+        "mocks ok (GET /example/status -> ok)",
         "memcached ok (set/get round-trip)",
         "queue ok (published a message and got it back)",
         "jobs ok (put, peeked and deleted job ",
@@ -837,6 +859,8 @@ fn app_feeds_both_stores(app: &str) {
         report.contains("statsd ok (sent app.uptime; StatsD health: up)"),
         "{report}"
     );
+    // WireMock's own journal holds the app's call.
+    assert!(report.contains("the app called the mock"), "{report}");
     let report = boot_verified(influxdb);
     assert!(report.contains("influxdb ok (wrote "), "{report}");
     assert!(report.contains("last uptime read back"), "{report}");

@@ -609,8 +609,9 @@ fn the_picker_asks_only_what_is_unsettled_and_writes_the_answers() {
     args.config_mgmt = Some("none".into());
     args.monitoring = Some("none".into());
     args.containers = Some("compose".into());
-    // Left to ask: app (a Select), services (a MultiSelect).
-    let mut script = Scripted::new(&[&["rust"], &["redis"]]);
+    // Left to ask: app (a Select), services (a MultiSelect), mocks (a
+    // Select), machine (a MultiSelect).
+    let mut script = Scripted::new(&[&["rust"], &["redis"], &["none"], &[]]);
     let ui = Ui {
         quiet: true,
         fancy: false,
@@ -637,7 +638,7 @@ fn the_picker_offers_only_what_fits_the_answers_so_far() {
     let catalog = Catalog::load(&[]).unwrap();
     let args = library_args(&project);
     // CI first: GitLab CI; then VCS, config management, monitoring,
-    // containers, app, services.
+    // containers, app, services, mocks, machine.
     let mut script = Scripted::new(&[
         &["gitlab-ci"],
         &["gitlab"],
@@ -645,6 +646,8 @@ fn the_picker_offers_only_what_fits_the_answers_so_far() {
         &["none"],
         &["compose"],
         &["python"],
+        &[],
+        &["none"],
         &[],
     ]);
     let ui = Ui {
@@ -716,6 +719,8 @@ fn a_combination_of_services_that_breaks_a_rule_is_asked_again() {
     args.monitoring = Some("none".into());
     args.containers = Some("compose".into());
     args.app = Some("python".into());
+    args.mocks = Some("none".into());
+    args.machine = Some(Vec::new());
     let mut script = Scripted::new(&[&["keydb", "redis"], &["redis"]]);
     let ui = Ui {
         quiet: true,
@@ -951,7 +956,7 @@ fn dash_c_applies_to_every_path_argument() {
     .unwrap();
     fs::write(
         dir.path().join("picks.yaml"),
-        "ci: none\nvcs: none\nconfig-mgmt: none\nmonitoring: none\ncontainers: compose\napp: python\nservices: [redis]\n",
+        "ci: none\nvcs: none\nconfig-mgmt: none\nmonitoring: none\ncontainers: compose\napp: python\nservices: [redis]\nmocks: none\nmachine: []\n",
     )
     .unwrap();
     // Started elsewhere: every relative path is taken from -C.

@@ -34,7 +34,15 @@ fn generate_all(root: &Path) -> Vec<PathBuf> {
                 continue;
             }
             let name = format!("p{:03}-{}-{app}", seen.len(), entry.id);
-            let plan = resolve(&catalog, &name, &answers, |n| format!("test-{n}")).unwrap();
+            let plan = match resolve(&catalog, &name, &answers, |n| format!("test-{n}")) {
+                Ok(plan) => plan,
+                // An entry that needs an app (a mock, a tunnel) has no
+                // project without one.
+                Err(brickyard::plan::PlanError::Missing {
+                    theme: Theme::App, ..
+                }) if app == "none" => continue,
+                Err(e) => panic!("{name}: {e}"),
+            };
             let project = root.join(&name);
             write::write(&project, &files(&catalog, &plan, &project).unwrap(), false).unwrap();
             seen.insert(key, project);
@@ -173,6 +181,15 @@ fn generated_files_pass_their_validators() {
                 project.display()
             );
         }
+        if project.join("Vagrantfile").exists() {
+            vagrant_validates(project);
+        }
+        if project.join("mocks/wiremock/mappings").exists() {
+            mock_serves_the_example(project, "wiremock");
+        }
+        if project.join("mocks/api").exists() {
+            mock_serves_the_example(project, "canned");
+        }
         let nagios = project.join("monitoring/nagios/app.cfg");
         if nagios.exists() {
             nagios_verifies(&nagios);
@@ -245,6 +262,124 @@ fn mercurial_keeps_secrets_out(project: &Path) {
         "{}: ops/hg/hgrc is not read: {}",
         project.display(),
         String::from_utf8_lossy(&hooks.stderr)
+    );
+}
+
+/// Vagrant reads the Vagrantfile (`ruby -c` first, for a syntax error
+/// with its line), and compose.vagrant.yaml merged over compose.yaml
+/// opens every published port to the VM's interfaces, as Vagrant's
+/// forwarding needs.
+fn vagrant_validates(project: &Path) {
+    run(
+        "ruby -c Vagrantfile",
+        Command::new("ruby")
+            .arg("-c")
+            .arg(project.join("Vagrantfile")),
+    );
+    let home = tempfile::tempdir().unwrap();
+    run(
+        &format!("vagrant validate in {}", project.display()),
+        Command::new("vagrant")
+            .args(["validate", "--ignore-provider"])
+            .env("VAGRANT_HOME", home.path())
+            .current_dir(project),
+    );
+    let out = Command::new("docker")
+        .args([
+            "compose",
+            "-f",
+            "compose.yaml",
+            "-f",
+            "compose.vagrant.yaml",
+        ])
+        .args(["config", "--format", "json"])
+        .current_dir(project)
+        .output()
+        .expect("docker compose runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let merged: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ports: Vec<&serde_json::Value> = merged["services"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|s| s["ports"].as_array().into_iter().flatten())
+        .collect();
+    assert!(!ports.is_empty(), "{}: no ports", project.display());
+    for port in ports {
+        assert!(
+            port.get("host_ip")
+                .is_none_or(|ip| ip == "0.0.0.0" || ip == ""),
+            "{}: {port} still bound to one address in the VM",
+            project.display()
+        );
+    }
+}
+
+/// The real mock server (WireMock's jar, Canned; both from npm) serves the
+/// generated directory (WireMock's mappings/example-status.json with its
+/// __files/example-status.json body; Canned's api/example/_status.get.json),
+/// and answers the request the app's /health makes.
+fn mock_serves_the_example(project: &Path, tool: &str) {
+    let npm = PathBuf::from(std::env::var("BRICKYARD_NPM_TOOLS").expect(
+        "BRICKYARD_NPM_TOOLS: the node_modules with wiremock and canned (.ci/run installs them)",
+    ));
+    let [port] = crate::docker::free_ports();
+    let mut cmd = match tool {
+        "wiremock" => {
+            let jar = std::fs::read_dir(npm.join("wiremock/build"))
+                .expect("npm's wiremock package")
+                .flatten()
+                .map(|e| e.path())
+                .find(|p| p.extension().is_some_and(|x| x == "jar"))
+                .expect("the standalone jar");
+            let mut c = Command::new("java");
+            c.arg("-jar")
+                .arg(jar)
+                .arg("--root-dir")
+                .arg(project.join("mocks/wiremock"))
+                .args(["--port", &port.to_string(), "--disable-banner"]);
+            c
+        }
+        _ => {
+            let mut c = Command::new("node");
+            c.arg(npm.join("canned/bin/canned"))
+                .args(["-p", &port.to_string()])
+                .arg(project.join("mocks/api"));
+            c
+        }
+    };
+    let mut server = cmd
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{tool}: {e}"));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let answer = loop {
+        if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            use std::io::{Read, Write};
+            write!(
+                s,
+                "GET /example/status HTTP/1.0\r\nAccept: application/json\r\n\r\n"
+            )
+            .unwrap();
+            let mut out = String::new();
+            let _ = s.read_to_string(&mut out);
+            break out;
+        }
+        assert!(std::time::Instant::now() < deadline, "{tool} did not start");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    let _ = server.kill();
+    let _ = server.wait();
+    let compact: String = answer.chars().filter(|c| !c.is_whitespace()).collect();
+    assert!(
+        answer.starts_with("HTTP/1.1 200") && compact.contains("\"status\":\"ok\""),
+        "{tool} serving {}: {answer}",
+        project.display()
     );
 }
 
