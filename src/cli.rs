@@ -167,6 +167,12 @@ pub struct NewArgs {
     /// A stand-in for the third-party APIs the app calls.
     #[arg(long, value_name = "ID")]
     pub mocks: Option<String>,
+    /// Tests run against the running stack; comma-separated (or `none`).
+    #[arg(long, value_name = "ID,...", value_delimiter = ',')]
+    pub tests: Option<Vec<String>>,
+    /// CI results to a chat, a chatbot; comma-separated (or `none`).
+    #[arg(long, value_name = "ID,...", value_delimiter = ',')]
+    pub chat: Option<Vec<String>>,
     /// The stack in a VM, a tunnel to share it; comma-separated (or `none`).
     #[arg(long, value_name = "ID,...", value_delimiter = ',')]
     pub machine: Option<Vec<String>>,
@@ -201,6 +207,8 @@ impl NewArgs {
             Theme::App => one(&self.app),
             Theme::Mocks => one(&self.mocks),
             Theme::Services => self.services.clone(),
+            Theme::Tests => self.tests.clone(),
+            Theme::Chat => self.chat.clone(),
             Theme::Machine => self.machine.clone(),
         }
     }

@@ -35,6 +35,10 @@ pub struct Answers {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mocks: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tests: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub machine: Option<Vec<String>>,
     /// Host ports by `service:container-port`; every assigned port is recorded
     /// here so that `--answers` reproduces the project exactly.
@@ -55,6 +59,8 @@ impl Answers {
             Theme::App => one(&self.app),
             Theme::Mocks => one(&self.mocks),
             Theme::Services => self.services.clone(),
+            Theme::Tests => self.tests.clone(),
+            Theme::Chat => self.chat.clone(),
             Theme::Machine => self.machine.clone(),
         }
     }
@@ -72,6 +78,8 @@ impl Answers {
             Theme::App => self.app = first(),
             Theme::Mocks => self.mocks = first(),
             Theme::Services => self.services = many(),
+            Theme::Tests => self.tests = many(),
+            Theme::Chat => self.chat = many(),
             Theme::Machine => self.machine = many(),
         }
     }
@@ -87,6 +95,8 @@ impl Answers {
             Theme::App => self.app = None,
             Theme::Mocks => self.mocks = None,
             Theme::Services => self.services = None,
+            Theme::Tests => self.tests = None,
+            Theme::Chat => self.chat = None,
             Theme::Machine => self.machine = None,
         }
     }
@@ -130,7 +140,7 @@ impl Answers {
         .flatten()
         .map(String::as_str)
         .chain(
-            [&self.services, &self.machine]
+            [&self.services, &self.tests, &self.chat, &self.machine]
                 .into_iter()
                 .flatten()
                 .flatten()

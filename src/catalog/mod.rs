@@ -439,6 +439,15 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<std::path::PathBuf>) -> std::io::
     Ok(())
 }
 
+/// An environment variable name: what .env, compose and CI settings carry.
+fn is_var_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 /// Checks one entry can stand alone: ids, paths that stay inside the project.
 fn check_entry(entry: &Entry) -> Result<(), String> {
     if !is_id(&entry.id) {
@@ -452,15 +461,19 @@ fn check_entry(entry: &Entry) -> Result<(), String> {
             .map_err(|m| format!("field `files.path`: `{}` {m}", spec.path))?;
     }
     for name in &entry.secrets {
-        let mut chars = name.chars();
-        let first_ok = chars
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
-        if !first_ok || !chars.all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        if !is_var_name(name) {
             return Err(format!(
                 "field `secrets`: `{name}` is not a variable name (letters, digits and `_`, not starting with a digit), so .env and compose could not carry it"
             ));
         }
+    }
+    if let Some(notify) = &entry.wires.ci_notify
+        && !is_var_name(&notify.secret)
+    {
+        return Err(format!(
+            "field `wires.ci_notify.secret`: `{}` is not a variable name (letters, digits and `_`, not starting with a digit), so no CI could hand it to a script",
+            notify.secret
+        ));
     }
     for (name, svc) in &entry.services {
         if !is_id(name) {

@@ -20,12 +20,14 @@ pub enum Theme {
     App,
     Services,
     Mocks,
+    Tests,
+    Chat,
     Machine,
 }
 
 impl Theme {
     /// In the order the picker asks.
-    pub const ALL: [Theme; 9] = [
+    pub const ALL: [Theme; 11] = [
         Theme::Ci,
         Theme::Vcs,
         Theme::ConfigMgmt,
@@ -34,6 +36,8 @@ impl Theme {
         Theme::App,
         Theme::Services,
         Theme::Mocks,
+        Theme::Tests,
+        Theme::Chat,
         Theme::Machine,
     ];
 
@@ -47,6 +51,8 @@ impl Theme {
             Theme::App => "app",
             Theme::Services => "services",
             Theme::Mocks => "mocks",
+            Theme::Tests => "tests",
+            Theme::Chat => "chat",
             Theme::Machine => "machine",
         }
     }
@@ -62,6 +68,8 @@ impl Theme {
             Theme::App => "Application language",
             Theme::Services => "Backing services",
             Theme::Mocks => "Third-party API mocks",
+            Theme::Tests => "Tests against the running stack",
+            Theme::Chat => "Chat and ChatOps",
             Theme::Machine => "Local machine",
         }
     }
@@ -69,7 +77,10 @@ impl Theme {
     /// Themes whose tools do different jobs, so several may be picked at
     /// once (tools that do the same job there say so with `conflicts`).
     pub fn is_multi(self) -> bool {
-        matches!(self, Theme::Services | Theme::Machine)
+        matches!(
+            self,
+            Theme::Services | Theme::Tests | Theme::Chat | Theme::Machine
+        )
     }
 
     pub fn parse(s: &str) -> Option<Theme> {
@@ -279,6 +290,17 @@ pub struct Wires {
         with = "serde_yaml::with::singleton_map_recursive"
     )]
     pub app_checks: Vec<Check>,
+    /// The CI posts each result to a chat: `ci/notify.sh` reads the webhook
+    /// URL from this CI secret (set in the CI's settings, never committed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ci_notify: Option<CiNotify>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CiNotify {
+    /// The secret's name, an environment variable name (SLACK_WEBHOOK_URL).
+    pub secret: String,
 }
 
 impl Wires {
@@ -287,6 +309,7 @@ impl Wires {
             && self.scrape.is_empty()
             && self.datasource.is_none()
             && self.app_checks.is_empty()
+            && self.ci_notify.is_none()
     }
 }
 

@@ -190,6 +190,27 @@ pub fn context(catalog: &Catalog, plan: &Plan) -> Value {
         "app": pick(Theme::App),
         "mocks": pick(Theme::Mocks),
         "has_mocks": plan.entries.iter().any(|e| e.theme == Theme::Mocks),
+        // The suites tests/run.sh runs against the stack, by name ("" for none).
+        "stack_tests": plan
+            .entries
+            .iter()
+            .filter(|e| e.theme == Theme::Tests)
+            .map(|e| e.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        "notify": plan
+            .entries
+            .iter()
+            .find_map(|e| e.wires.ci_notify.as_ref().map(|n| (e, n)))
+            .map(|(e, n)| json!({
+                "name": e.name,
+                "secret": n.secret,
+                // How each CI names the secret it hands the script.
+                "github": format!("${{{{ secrets.{} }}}}", n.secret),
+                "lower": n.secret.to_lowercase(),
+                "kebab": n.secret.to_lowercase().replace('_', "-"),
+            }))
+            .unwrap_or(Value::Null),
         // The picks of every theme but the app and its services (the
         // README describes those on their own), by name.
         "themes": Theme::ALL

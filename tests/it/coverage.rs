@@ -30,6 +30,26 @@ const VALIDATORS: &[(&str, &str)] = &[
     (".gitattributes", "git check-attr"),
     ("Vagrantfile", "ruby -c, vagrant validate"),
     (
+        "ci/notify.sh",
+        "shellcheck; posts to a fake webhook (chat.rs)",
+    ),
+    ("Jenkinsfile", "groovyc (syntax)"),
+    ("tests/run.sh", "shellcheck"),
+    (
+        "app.spec.ts",
+        "Playwright 1.65 runs it in Chromium against the Python app",
+    ),
+    (
+        "playwright.config.ts",
+        "Playwright 1.65 runs it in Chromium against the Python app",
+    ),
+    (
+        "rules.tsv",
+        "the rule format zap-baseline.py reads (no ZAP here)",
+    ),
+    ("adapters/http.mjs", "hubot --config-check, answers ping"),
+    ("scripts/stack.mjs", "hubot --config-check, answers ping"),
+    (
         "compose.vagrant.yaml",
         "docker compose config over compose.yaml",
     ),
@@ -142,6 +162,11 @@ const BOOTED: &[(&str, &str, &str)] = &[
     ),
     (
         "canned",
+        "the_python_app_feeds_its_monitoring_and_uses_each_service",
+        "",
+    ),
+    (
+        "hubot",
         "the_python_app_feeds_its_monitoring_and_uses_each_service",
         "",
     ),

@@ -711,7 +711,7 @@ fn generated_project_boots(app: &str) {
     let project = dir.path().join(&name);
     let ports: [u16; 3] = free_ports();
     let answers = format!(
-        "ci: github-actions\nvcs: github\nconfig-mgmt: none\nmonitoring: none\ncontainers: compose\napp: {app}\nservices: [postgres, redis]\nports:\n  app:8000: {}\n  postgres:5432: {}\n  redis:6379: {}\n",
+        "ci: github-actions\nvcs: github\nconfig-mgmt: none\nmonitoring: none\ncontainers: compose\napp: {app}\nservices: [postgres, redis]\nmocks: none\ntests: []\nchat: []\nmachine: []\nports:\n  app:8000: {}\n  postgres:5432: {}\n  redis:6379: {}\n",
         ports[0], ports[1], ports[2]
     );
     std::fs::write(dir.path().join("answers.yaml"), &answers).unwrap();
@@ -772,18 +772,22 @@ fn monitored_project(dir: &std::path::Path, app: &str, monitoring: &str) -> (Pat
         amqp_ui,
         jobs,
         mock_port,
+        bot_port,
     ] = free_ports();
-    // Each app meets both mocks: WireMock beside Graphite, Canned beside InfluxDB.
-    let (store, mocks, mock) = match monitoring {
+    // Each app meets both mocks: WireMock beside Graphite, Canned beside
+    // InfluxDB; and Hubot, beside Graphite.
+    let (store, mocks, mock, chat) = match monitoring {
         "graphite-statsd" => (
             format!("graphite:80: {store}"),
             "wiremock",
-            format!("mocks:8080: {mock_port}"),
+            format!("mocks:8080: {mock_port}\n  chatbot:8080: {bot_port}"),
+            "[hubot]",
         ),
         _ => (
             format!("influxdb:8086: {store}"),
             "canned",
             format!("mocks:3000: {mock_port}"),
+            "[]",
         ),
     };
     let answers = dir.join(format!("{name}.yaml"));
@@ -792,7 +796,7 @@ fn monitored_project(dir: &std::path::Path, app: &str, monitoring: &str) -> (Pat
         format!(
             "ci: none\nvcs: none\nconfig-mgmt: none\ncontainers: compose\napp: {app}\n\
              services: [memcached, rabbitmq, beanstalkd, mailpit, minio]\nmonitoring: {monitoring}\n\
-             mocks: {mocks}\nmachine: []\nports:\n  app:8000: {app_port}\n  {mock}\n\
+             mocks: {mocks}\ntests: []\nchat: {chat}\nmachine: []\nports:\n  app:8000: {app_port}\n  {mock}\n\
              \x20 memcached:11211: {memcached}\n  {store}\n  grafana:3000: {grafana}\n  mailpit:8025: {mail_ui}\n\
              \x20 mailpit:1025: {smtp}\n  minio:9000: {s3}\n  minio:9001: {s3_console}\n\
              \x20 rabbitmq:5672: {amqp}\n  rabbitmq:15672: {amqp_ui}\n  beanstalkd:11300: {jobs}\n"
@@ -811,6 +815,7 @@ fn monitored_project(dir: &std::path::Path, app: &str, monitoring: &str) -> (Pat
         "-f",
         &format!("{name}-app"),
         &format!("{name}-mocks"),
+        &format!("{name}-chatbot"),
     ]);
     (project, name)
 }
@@ -829,6 +834,7 @@ fn boot_verified((project, name): (PathBuf, String)) -> String {
         "-f",
         &format!("{name}-app"),
         &format!("{name}-mocks"),
+        &format!("{name}-chatbot"),
     ]);
     ok(&out);
     let report = String::from_utf8_lossy(&out.stdout).to_string();
@@ -859,8 +865,12 @@ fn app_feeds_both_stores(app: &str) {
         report.contains("statsd ok (sent app.uptime; StatsD health: up)"),
         "{report}"
     );
-    // WireMock's own journal holds the app's call.
+    // WireMock's own journal holds the app's call; Hubot, asked, asked the app.
     assert!(report.contains("the app called the mock"), "{report}");
+    assert!(
+        report.contains("the bot reports the app's health"),
+        "{report}"
+    );
     let report = boot_verified(influxdb);
     assert!(report.contains("influxdb ok (wrote "), "{report}");
     assert!(report.contains("last uptime read back"), "{report}");

@@ -2,6 +2,7 @@
 //! Docker-backed tests run only when BRICKYARD_DOCKER_TESTS=1 (CI sets it);
 //! validator tests only when BRICKYARD_VALIDATORS=1 (CI installs the tools).
 
+mod chat;
 mod coverage;
 mod docker;
 mod engine;

@@ -610,8 +610,8 @@ fn the_picker_asks_only_what_is_unsettled_and_writes_the_answers() {
     args.monitoring = Some("none".into());
     args.containers = Some("compose".into());
     // Left to ask: app (a Select), services (a MultiSelect), mocks (a
-    // Select), machine (a MultiSelect).
-    let mut script = Scripted::new(&[&["rust"], &["redis"], &["none"], &[]]);
+    // Select), tests, chat and machine (MultiSelects).
+    let mut script = Scripted::new(&[&["rust"], &["redis"], &["none"], &[], &[], &[]]);
     let ui = Ui {
         quiet: true,
         fancy: false,
@@ -638,7 +638,7 @@ fn the_picker_offers_only_what_fits_the_answers_so_far() {
     let catalog = Catalog::load(&[]).unwrap();
     let args = library_args(&project);
     // CI first: GitLab CI; then VCS, config management, monitoring,
-    // containers, app, services, mocks, machine.
+    // containers, app, services, mocks, tests, chat, machine.
     let mut script = Scripted::new(&[
         &["gitlab-ci"],
         &["gitlab"],
@@ -648,6 +648,8 @@ fn the_picker_offers_only_what_fits_the_answers_so_far() {
         &["python"],
         &[],
         &["none"],
+        &[],
+        &[],
         &[],
     ]);
     let ui = Ui {
@@ -720,6 +722,8 @@ fn a_combination_of_services_that_breaks_a_rule_is_asked_again() {
     args.containers = Some("compose".into());
     args.app = Some("python".into());
     args.mocks = Some("none".into());
+    args.tests = Some(Vec::new());
+    args.chat = Some(Vec::new());
     args.machine = Some(Vec::new());
     let mut script = Scripted::new(&[&["keydb", "redis"], &["redis"]]);
     let ui = Ui {
@@ -956,7 +960,7 @@ fn dash_c_applies_to_every_path_argument() {
     .unwrap();
     fs::write(
         dir.path().join("picks.yaml"),
-        "ci: none\nvcs: none\nconfig-mgmt: none\nmonitoring: none\ncontainers: compose\napp: python\nservices: [redis]\nmocks: none\nmachine: []\n",
+        "ci: none\nvcs: none\nconfig-mgmt: none\nmonitoring: none\ncontainers: compose\napp: python\nservices: [redis]\nmocks: none\ntests: []\nchat: []\nmachine: []\n",
     )
     .unwrap();
     // Started elsewhere: every relative path is taken from -C.

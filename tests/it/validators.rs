@@ -23,9 +23,21 @@ fn generate_all(root: &Path) -> Vec<PathBuf> {
         .chain(["none".to_string()])
         .collect();
     let mut seen = BTreeMap::new();
-    for entry in catalog.entries() {
+    // Each CI with a chat that gets its results (its notify hook), the
+    // chats taking turns, with and without an app.
+    let chats = ["slack", "mattermost", "google-chat"];
+    let with_chat = catalog.in_theme(Theme::Ci).enumerate().map(|(i, ci)| {
+        let mut answers = sample_answers(&catalog, &ci.id);
+        answers.set(Theme::Chat, vec![chats[i % chats.len()].to_string()]);
+        (ci, answers)
+    });
+    let samples = catalog
+        .entries()
+        .map(|e| (e, sample_answers(&catalog, &e.id)))
+        .chain(with_chat);
+    for (entry, sample) in samples {
         for app in &apps {
-            let mut answers = sample_answers(&catalog, &entry.id);
+            let mut answers = sample.clone();
             if entry.theme != Theme::App {
                 answers.set(Theme::App, vec![app.clone()]);
             }
@@ -181,6 +193,34 @@ fn generated_files_pass_their_validators() {
                 project.display()
             );
         }
+        if project.join("ci/notify.sh").exists() {
+            run(
+                "shellcheck ci/notify.sh",
+                Command::new("shellcheck")
+                    .args(["--shell=sh", "--severity=warning"])
+                    .arg(project.join("ci/notify.sh")),
+            );
+        }
+        if project.join("tests/run.sh").exists() {
+            run(
+                "shellcheck tests/run.sh",
+                Command::new("shellcheck")
+                    .args(["--shell=sh", "--severity=warning"])
+                    .arg(project.join("tests/run.sh")),
+            );
+        }
+        if project.join("tests/e2e").exists() {
+            playwright_runs_the_suite(project);
+        }
+        if project.join("tests/zap/rules.tsv").exists() {
+            zap_rules_parse(&project.join("tests/zap/rules.tsv"));
+        }
+        if project.join("Jenkinsfile").exists() {
+            jenkinsfile_compiles(project);
+        }
+        if project.join("chat/hubot").exists() {
+            hubot_loads_and_answers(project);
+        }
         if project.join("Vagrantfile").exists() {
             vagrant_validates(project);
         }
@@ -262,6 +302,182 @@ fn mercurial_keeps_secrets_out(project: &Path) {
         "{}: ops/hg/hgrc is not read: {}",
         project.display(),
         String::from_utf8_lossy(&hooks.stderr)
+    );
+}
+
+/// Playwright (from npm, the version package.json pins) loads the config
+/// (playwright.config.ts) and lists the specs (app.spec.ts); with a Python app it runs them for real, with
+/// this machine's Chromium (Debian's), against the app started here.
+fn playwright_runs_the_suite(project: &Path) {
+    let npm = PathBuf::from(std::env::var("BRICKYARD_NPM_TOOLS").expect(
+        "BRICKYARD_NPM_TOOLS: the node_modules with @playwright/test (.ci/run installs it)",
+    ));
+    let e2e = project.join("tests/e2e");
+    std::os::unix::fs::symlink(&npm, e2e.join("node_modules")).unwrap();
+    let playwright = || {
+        let mut c = Command::new("node");
+        c.arg(npm.join("@playwright/test/cli.js"))
+            .arg("test")
+            .current_dir(&e2e);
+        c
+    };
+    let out = playwright().arg("--list").output().expect("node runs");
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && listed.contains("Total: 3 tests in 1 file"),
+        "playwright test --list in {}:\n{listed}{}",
+        e2e.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if project.join("app/main.py").exists() {
+        // The generated config, with the machine's browser instead of the
+        // one `npx playwright install` would download.
+        std::fs::write(
+            e2e.join("machine.config.ts"),
+            "import base from './playwright.config';\n\
+             export default { ...base, use: { ...base.use, launchOptions: { executablePath: 'CHROMIUM' } } };\n"
+                .replace("CHROMIUM", &which("chromium").display().to_string()),
+        )
+        .unwrap();
+        let [port] = crate::docker::free_ports();
+        // No *_URL variables: the app checks no backing service.
+        let mut app = Command::new("python3")
+            .arg("main.py")
+            .env("PORT", port.to_string())
+            .current_dir(project.join("app"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let out = playwright()
+            .args(["-c", "machine.config.ts"])
+            .env("APP_URL", format!("http://127.0.0.1:{port}"))
+            .output()
+            .expect("node runs");
+        let _ = app.kill();
+        let _ = app.wait();
+        let said = String::from_utf8_lossy(&out.stdout);
+        let _ = std::fs::remove_file(e2e.join("machine.config.ts"));
+        let _ = std::fs::remove_dir_all(e2e.join("test-results"));
+        assert!(
+            out.status.success() && said.contains("3 passed"),
+            "playwright test in {}:\n{said}{}",
+            e2e.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // Only what was generated stays, for the checks that walk the project.
+    std::fs::remove_file(e2e.join("node_modules")).unwrap();
+}
+
+/// ZAP's rules file as zap-baseline.py reads it: a tab-separated rule id
+/// (numeric), a level it knows, and a note. ZAP itself is not on these
+/// machines (no Debian or PyPI package runs a scan), so this is the format
+/// its loader splits on, not a scan.
+fn zap_rules_parse(rules: &Path) {
+    let text = std::fs::read_to_string(rules).unwrap();
+    for line in text.lines().filter(|l| !l.starts_with('#') && l.len() > 1) {
+        let fields: Vec<&str> = line.splitn(3, '\t').collect();
+        assert!(
+            fields.len() == 3
+                && fields[0].chars().all(|c| c.is_ascii_digit())
+                && ["IGNORE", "INFO", "WARN", "FAIL", "OUTOFSCOPE"].contains(&fields[1]),
+            "{}: `{line}` is not `<rule id>\t<IGNORE|INFO|WARN|FAIL|OUTOFSCOPE>\t<note>`",
+            rules.display()
+        );
+    }
+}
+
+/// Groovy's own compiler parses the Jenkinsfile (a declarative pipeline is
+/// a Groovy script): a syntax error fails here, though what the Pipeline
+/// plugin would say of the steps needs a Jenkins.
+fn jenkinsfile_compiles(project: &Path) {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("Jenkinsfile.groovy");
+    std::fs::copy(project.join("Jenkinsfile"), &script).unwrap();
+    let mut cmd = Command::new("groovyc");
+    cmd.arg("-d").arg(dir.path().join("classes")).arg(&script);
+    // Debian's groovyc wants JAVA_HOME; take the JDK of the `java` on PATH.
+    if std::env::var_os("JAVA_HOME").is_none()
+        && let Ok(java) = which("java").canonicalize()
+        && let Some(home) = java.parent().and_then(Path::parent)
+    {
+        cmd.env("JAVA_HOME", home);
+    }
+    run(
+        &format!("groovyc {}/Jenkinsfile", project.display()),
+        &mut cmd,
+    );
+}
+
+fn which(tool: &str) -> PathBuf {
+    std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .map(|d| d.join(tool))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| PathBuf::from(tool))
+}
+
+/// Hubot (from npm, as the image installs it) loads the generated adapter
+/// (adapters/http.mjs) and scripts (scripts/stack.mjs) with none failing (its --config-check says OK even when a
+/// script does not load, so its log is read too), then answers `ping`.
+fn hubot_loads_and_answers(project: &Path) {
+    let npm = PathBuf::from(
+        std::env::var("BRICKYARD_NPM_TOOLS")
+            .expect("BRICKYARD_NPM_TOOLS: the node_modules with hubot (.ci/run installs it)"),
+    );
+    let bot = project.join("chat/hubot");
+    let link = bot.join("node_modules");
+    if !link.exists() {
+        std::os::unix::fs::symlink(&npm, &link).unwrap();
+    }
+    let hubot = || {
+        let mut c = Command::new("node");
+        c.arg(npm.join("hubot/bin/hubot"))
+            .args(["--file", "./adapters/http.mjs", "--name", "bot"])
+            .current_dir(&bot);
+        c
+    };
+    let out = hubot().arg("--config-check").output().expect("node runs");
+    let log =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success()
+            && log.contains("OK")
+            && !log.contains("Unable to load")
+            && !log.contains("Error loading"),
+        "hubot --config-check in {}:\n{log}",
+        bot.display()
+    );
+    let [port] = crate::docker::free_ports();
+    let mut server = hubot()
+        .env("PORT", port.to_string())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let answer = loop {
+        if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            use std::io::{Read, Write};
+            write!(s, "GET /hubot/ask?text=ping HTTP/1.0\r\n\r\n").unwrap();
+            let mut out = String::new();
+            let _ = s.read_to_string(&mut out);
+            break out;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "hubot did not start in {}",
+            bot.display()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    let _ = server.kill();
+    let _ = server.wait();
+    std::fs::remove_file(&link).unwrap();
+    assert!(
+        answer.ends_with("you: pong\n"),
+        "hubot in {}: {answer}",
+        bot.display()
     );
 }
 
