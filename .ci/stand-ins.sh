@@ -51,7 +51,7 @@ DOCKERFILE
   echo "$dst"
 }
 
-# Mailpit and MinIO have no Debian package either: .ci/fakes/NAME.py plays
+# Mailpit, MinIO and CouchDB have no Debian package either: .ci/fakes/NAME.py plays
 # the parts brickyard's apps and checks use (see each file), on the python
 # stand-in (with the CA bundle, for pip). Rebuilt when the script changes.
 fake() {
@@ -104,6 +104,8 @@ bash "$shared/offline-images/seed.sh" retag "$file" | while read -r ref arrow sr
   case "$ref" in
     grafana/*) docker tag "$(grafana)" "$ref"; echo "$ref <- seed/generic + Grafana API answers"; continue ;;
     wiremock/wiremock*) docker tag "$(wiremock "$ref")" "$ref"; echo "$ref <- WireMock from npm on seed/java"; continue ;;
+    couchdb*) docker tag "$(fake couchdb "apt-get update -qq && apt-get install -y -qq --no-install-recommends curl >/dev/null && rm -rf /var/lib/apt/lists/*")" "$ref"
+      echo "$ref <- .ci/fakes/couchdb.py"; continue ;;
     axllent/mailpit*) docker tag "$(fake mailpit)" "$ref"; echo "$ref <- .ci/fakes/mailpit.py"; continue ;;
     minio/minio*) docker tag "$(fake minio "pip install --no-cache-dir --break-system-packages botocore==1.35.63 && ln -s /usr/local/bin/minio /usr/local/bin/mc")" "$ref"
       echo "$ref <- .ci/fakes/minio.py"; continue ;;

@@ -214,6 +214,8 @@ pub struct Plan {
     pub entries: Vec<Entry>,
     pub services: Vec<PlannedService>,
     pub secrets: BTreeMap<String, String>,
+    /// Keys of hosted services, by name: where the person finds each.
+    pub hosted_keys: BTreeMap<String, String>,
     /// Things a person should know about how the plan was reached.
     pub notes: Vec<String>,
 }
@@ -308,9 +310,17 @@ pub fn resolve_on(
     }
 
     let mut secrets = BTreeMap::new();
+    let mut hosted_keys = BTreeMap::new();
     for entry in &picked {
         for name in &entry.secrets {
             secrets.entry(name.clone()).or_insert_with(|| secret(name));
+        }
+        for key in &entry.hosted_keys {
+            hosted_keys.insert(key.name.clone(), key.from.clone());
+            notes.push(format!(
+                "{} needs {} in .env (empty now): {}",
+                entry.name, key.name, key.from
+            ));
         }
     }
 
@@ -330,6 +340,7 @@ pub fn resolve_on(
         entries: picked.into_iter().cloned().collect(),
         services,
         secrets,
+        hosted_keys,
         notes,
     })
 }

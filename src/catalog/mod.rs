@@ -467,6 +467,14 @@ fn check_entry(entry: &Entry) -> Result<(), String> {
             ));
         }
     }
+    for key in &entry.hosted_keys {
+        if !is_var_name(&key.name) || key.from.contains('\n') {
+            return Err(format!(
+                "field `hosted_keys`: `{}` is not a variable name (letters, digits and `_`, not starting with a digit) with a one-line `from`, so .env could not carry it",
+                key.name
+            ));
+        }
+    }
     if let Some(notify) = &entry.wires.ci_notify
         && !is_var_name(&notify.secret)
     {

@@ -122,6 +122,10 @@ pub struct Entry {
     /// Names of secrets generated at random into `.env`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub secrets: Vec<String>,
+    /// Keys a hosted service issues (an API key): `.env` gets each, empty,
+    /// with where to find it; nothing is generated and nothing committed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hosted_keys: Vec<HostedKey>,
     #[serde(default, skip_serializing_if = "Wires::is_empty")]
     pub wires: Wires,
     /// Written `- http: {...}`, `- tcp: {...}`, `- exec: {...}`.
@@ -135,6 +139,15 @@ pub struct Entry {
 
 fn is_false(b: &bool) -> bool {
     !*b
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostedKey {
+    /// The variable's name in `.env`.
+    pub name: String,
+    /// Where the person finds the value ("PagerDuty: Service → Integrations → ...").
+    pub from: String,
 }
 
 /// "Needs one of these", with the reason a person would give.

@@ -103,6 +103,9 @@ fn env_file(plan: &Plan) -> String {
     for (k, v) in &plan.secrets {
         s.push_str(&format!("{k}={v}\n"));
     }
+    for (k, from) in &plan.hosted_keys {
+        s.push_str(&format!("# {from}\n{k}=\n"));
+    }
     s
 }
 

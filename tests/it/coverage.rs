@@ -34,6 +34,10 @@ const VALIDATORS: &[(&str, &str)] = &[
         "shellcheck; posts to a fake webhook (chat.rs)",
     ),
     ("Jenkinsfile", "groovyc (syntax)"),
+    (
+        "pagerduty/watch.py",
+        "pages and resolves on a fake Events API (hosted.rs)",
+    ),
     ("tests/run.sh", "shellcheck"),
     (
         "app.spec.ts",
@@ -164,6 +168,16 @@ const BOOTED: &[(&str, &str, &str)] = &[
         "canned",
         "the_python_app_feeds_its_monitoring_and_uses_each_service",
         "",
+    ),
+    (
+        "couchdb",
+        "the_python_app_feeds_its_monitoring_and_uses_each_service",
+        "a fake: .ci/fakes/couchdb.py",
+    ),
+    (
+        "pagerduty",
+        "a_generated_python_project_boots_and_its_app_uses_its_services",
+        "no routing key: it logs only",
     ),
     (
         "hubot",
@@ -311,7 +325,13 @@ fn the_coverage_claims_name_real_tests() {
             "{id}: no test `{test}` in docker.rs"
         );
     }
-    let validators = include_str!("validators.rs");
+    // Validator runs, and the tests that run a generated file against fakes.
+    let validators = [
+        include_str!("validators.rs"),
+        include_str!("chat.rs"),
+        include_str!("hosted.rs"),
+    ]
+    .concat();
     for (end, _) in VALIDATORS {
         // Read by name or by extension; the Ansible files by the playbook's check.
         let by_playbook = ["inventory.ini", "ansible.cfg"].contains(end);

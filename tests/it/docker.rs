@@ -704,14 +704,15 @@ pub(crate) fn stand_ins(compose: &std::path::Path) {
 
 /// A generated project, its images provided by the offline stand-ins and
 /// its app built from the generated Dockerfile, comes up healthy, and
-/// `up --verify` shows the app using its database and cache for real.
+/// `up --verify` shows the app using its database and cache for real; the
+/// PagerDuty watcher (no routing key: it logs only) reads its health.
 fn generated_project_boots(app: &str) {
     let (dir, _) = crate::support::scratch();
     let name = format!("by-gen-{app}");
     let project = dir.path().join(&name);
     let ports: [u16; 3] = free_ports();
     let answers = format!(
-        "ci: github-actions\nvcs: github\nconfig-mgmt: none\nmonitoring: none\ncontainers: compose\napp: {app}\nservices: [postgres, redis]\nmocks: none\ntests: []\nchat: []\nmachine: []\nports:\n  app:8000: {}\n  postgres:5432: {}\n  redis:6379: {}\n",
+        "ci: github-actions\nvcs: github\nconfig-mgmt: none\nmonitoring: pagerduty\ncontainers: compose\napp: {app}\nservices: [postgres, redis]\nmocks: none\ntests: []\nchat: []\nmachine: []\nports:\n  app:8000: {}\n  postgres:5432: {}\n  redis:6379: {}\n",
         ports[0], ports[1], ports[2]
     );
     std::fs::write(dir.path().join("answers.yaml"), &answers).unwrap();
@@ -729,6 +730,10 @@ fn generated_project_boots(app: &str) {
     let report = String::from_utf8_lossy(&out.stdout);
     assert!(report.contains("database ok (SELECT 1 -> 1)"), "{report}");
     assert!(report.contains("cache ok"), "{report}");
+    assert!(
+        report.contains("the watcher reads the app's health"),
+        "{report}"
+    );
     assert!(report.contains("checks passed"), "{report}");
     docker(&["rmi", "-f", &format!("{name}-app")]);
 }
@@ -773,6 +778,7 @@ fn monitored_project(dir: &std::path::Path, app: &str, monitoring: &str) -> (Pat
         jobs,
         mock_port,
         bot_port,
+        couch,
     ] = free_ports();
     // Each app meets both mocks: WireMock beside Graphite, Canned beside
     // InfluxDB; and Hubot, beside Graphite.
@@ -795,8 +801,8 @@ fn monitored_project(dir: &std::path::Path, app: &str, monitoring: &str) -> (Pat
         &answers,
         format!(
             "ci: none\nvcs: none\nconfig-mgmt: none\ncontainers: compose\napp: {app}\n\
-             services: [memcached, rabbitmq, beanstalkd, mailpit, minio]\nmonitoring: {monitoring}\n\
-             mocks: {mocks}\ntests: []\nchat: {chat}\nmachine: []\nports:\n  app:8000: {app_port}\n  {mock}\n\
+             services: [memcached, rabbitmq, beanstalkd, mailpit, minio, couchdb]\nmonitoring: {monitoring}\n\
+             mocks: {mocks}\ntests: []\nchat: {chat}\nmachine: []\nports:\n  app:8000: {app_port}\n  {mock}\n  couchdb:5984: {couch}\n\
              \x20 memcached:11211: {memcached}\n  {store}\n  grafana:3000: {grafana}\n  mailpit:8025: {mail_ui}\n\
              \x20 mailpit:1025: {smtp}\n  minio:9000: {s3}\n  minio:9001: {s3_console}\n\
              \x20 rabbitmq:5672: {amqp}\n  rabbitmq:15672: {amqp_ui}\n  beanstalkd:11300: {jobs}\n"
@@ -822,7 +828,7 @@ fn monitored_project(dir: &std::path::Path, app: &str, monitoring: &str) -> (Pat
 
 /// Boots a project from its generated Dockerfile on the stand-ins (Graphite
 /// with StatsD, InfluxDB, Memcached, RabbitMQ and Beanstalkd are real there; Grafana is not;
-/// Mailpit and MinIO are .ci/fakes, MinIO's checking each signature with
+/// Mailpit, MinIO and CouchDB are .ci/fakes, MinIO's checking each signature with
 /// botocore): `up --verify` shows /health proving each round-trip, the
 /// mail arriving and the dashboard's series holding data. Gives the report.
 fn boot_verified((project, name): (PathBuf, String)) -> String {
@@ -840,6 +846,7 @@ fn boot_verified((project, name): (PathBuf, String)) -> String {
     let report = String::from_utf8_lossy(&out.stdout).to_string();
     for proof in [
         "mocks ok (GET /example/status -> ok)",
+        "documents ok (wrote, read and deleted a document in app)",
         "memcached ok (set/get round-trip)",
         "queue ok (published a message and got it back)",
         "jobs ok (put, peeked and deleted job ",

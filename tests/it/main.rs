@@ -7,6 +7,7 @@ mod coverage;
 mod docker;
 mod engine;
 mod fidelity;
+mod hosted;
 mod hostile;
 mod new;
 mod support;

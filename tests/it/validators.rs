@@ -657,8 +657,9 @@ fn generated_apps_pass_their_own_tests() {
         "beanstalkd",
         "mailpit",
         "minio",
+        "couchdb",
     ];
-    // With every service and each monitoring store the app writes to, and
+    // With every service (and a mock API) and each monitoring store the app writes to, and
     // without PostgreSQL (whose client code and, for Rust, dependencies are
     // left out then).
     let cases = ["python", "node", "go", "rust"]
@@ -675,6 +676,7 @@ fn generated_apps_pass_their_own_tests() {
             services.iter().map(|s| s.to_string()).collect(),
         );
         answers.set(Theme::Monitoring, vec![monitoring.to_string()]);
+        answers.set(Theme::Mocks, vec!["wiremock".to_string()]);
         let name = format!("app-{app}-{}-{monitoring}", services.len());
         let plan = resolve(&catalog, &name, &answers, |n| format!("test-{n}")).unwrap();
         let project = dir.path().join(&name);

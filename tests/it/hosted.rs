@@ -1,0 +1,136 @@
+//! Hosted services brickyard wires but cannot run here, proven against fakes
+//! that speak their APIs: the PagerDuty watcher pages on a failing /health and
+//! resolves when it recovers.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::support::{brickyard, scratch};
+
+/// Serves HTTP on a free port: `answer(path)` gives status and body; every
+/// request's body is recorded. Runs until the test ends.
+fn fake_http(
+    answer: impl Fn(usize) -> (u16, &'static str) + Send + 'static,
+) -> (u16, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = seen.clone();
+    std::thread::spawn(move || {
+        for (n, stream) in listener.incoming().enumerate() {
+            let Ok(stream) = stream else { continue };
+            let mut reader = BufReader::new(stream);
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            record
+                .lock()
+                .unwrap()
+                .push(String::from_utf8_lossy(&body).to_string());
+            let (status, text) = answer(n);
+            let _ = write!(
+                reader.into_inner(),
+                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+                text.len()
+            );
+        }
+    });
+    (port, seen)
+}
+
+#[test]
+fn the_pagerduty_watcher_pages_once_and_resolves_with_the_same_key() {
+    let (_dir, project) = scratch();
+    let out = brickyard()
+        .args(["new", "--yes", "-q", "--monitoring", "pagerduty"])
+        .arg(&project)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let env = std::fs::read_to_string(project.join(".env")).unwrap();
+    assert!(env.contains("\nPAGERDUTY_ROUTING_KEY=\n"), "{env}");
+
+    // The app fails four reads, then is healthy.
+    let (app, _) = fake_http(|n| {
+        if n < 4 {
+            (
+                503,
+                r#"{"status":"failed","checks":{"database":{"status":"failed"}}}"#,
+            )
+        } else {
+            (200, r#"{"status":"ok"}"#)
+        }
+    });
+    let (events, sent) = fake_http(|_| (202, r#"{"status":"success"}"#));
+    let beat = project.join("beat");
+    let mut watcher = Command::new("python3")
+        .arg(project.join("monitoring/pagerduty/watch.py"))
+        .env("HEALTH_URL", format!("http://127.0.0.1:{app}/health"))
+        .env(
+            "PAGERDUTY_EVENTS_URL",
+            format!("http://127.0.0.1:{events}/v2/enqueue"),
+        )
+        .env("PAGERDUTY_ROUTING_KEY", "R0UTING")
+        .env("INTERVAL", "0.1")
+        .env("HEARTBEAT", &beat)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3 runs");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while sent.lock().unwrap().len() < 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Healthy for a while more: nothing else is sent.
+    std::thread::sleep(Duration::from_millis(500));
+    let healthcheck = Command::new("python3")
+        .arg(project.join("monitoring/pagerduty/watch.py"))
+        .arg("healthcheck")
+        .env("HEARTBEAT", &beat)
+        .env("INTERVAL", "0.1")
+        .status()
+        .unwrap();
+    let _ = watcher.kill();
+    let _ = watcher.wait();
+    let sent = sent.lock().unwrap().clone();
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    let trigger: serde_json::Value = serde_json::from_str(&sent[0]).unwrap();
+    let resolve: serde_json::Value = serde_json::from_str(&sent[1]).unwrap();
+    let name = project.file_name().unwrap().to_str().unwrap();
+    assert_eq!(trigger["event_action"], "trigger");
+    assert_eq!(trigger["routing_key"], "R0UTING");
+    assert_eq!(trigger["payload"]["severity"], "critical");
+    assert_eq!(
+        trigger["payload"]["summary"],
+        format!("{name}: /health failing")
+    );
+    assert!(
+        trigger["payload"]["custom_details"]["health"]
+            .as_str()
+            .unwrap()
+            .starts_with("503: "),
+        "{trigger}"
+    );
+    assert_eq!(resolve["event_action"], "resolve");
+    assert_eq!(resolve["dedup_key"], trigger["dedup_key"]);
+    assert!(
+        healthcheck.success(),
+        "the healthcheck failed while the watcher ran"
+    );
+}
