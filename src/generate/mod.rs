@@ -57,11 +57,11 @@ pub fn files(
                 .map(|f| (f.template.as_str(), f.path.as_str()))
         }))
         .collect();
-    let renderer = Renderer::new(catalog.templates(), specs.iter().map(|(t, _)| *t))?;
     let context = context(catalog, plan);
+    let renderer = Renderer::new(catalog.templates(), specs.iter().map(|(t, _)| *t), &context)?;
     let mut out = BTreeMap::new();
     for (template, path) in specs {
-        let mut contents = renderer.render(template, &context)?;
+        let mut contents = renderer.render(template)?;
         if !contents.ends_with('\n') {
             contents.push('\n');
         }

@@ -35,15 +35,16 @@ fn edit(project: &Path, path: &str, f: impl FnOnce(String) -> String) {
     fs::write(project.join(path), f(text)).unwrap();
 }
 
-/// A team catalog that starts as copies of two built-in files.
+/// A team catalog that starts as copies of two built-in files (the README's
+/// "Run it" section among them).
 fn team_catalog(root: &Path) -> PathBuf {
     let team = root.join("team");
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     for (from, to) in [
         ("catalog/services/redis.yaml", "services/redis.yaml"),
         (
-            "templates/project/README.md.hbs",
-            "templates/project/README.md.hbs",
+            "templates/project/readme/runs_stack.md.hbs",
+            "templates/project/readme/runs_stack.md.hbs",
         ),
     ] {
         let dest = team.join(to);
@@ -183,7 +184,7 @@ fn a_catalog_change_merges_with_edits_and_conflicts_are_never_silent() {
             "test: [CMD-SHELL, redis-cli ping | grep -q PONG]\n      interval: 3s\n",
         )
     });
-    edit(&team, "templates/project/README.md.hbs", |t| {
+    edit(&team, "templates/project/readme/runs_stack.md.hbs", |t| {
         t.replacen("brickyard up          #", "brickyard up --wait   #", 1)
     });
 
