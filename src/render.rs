@@ -40,13 +40,9 @@ impl<'a> Renderer<'a> {
         names: impl IntoIterator<Item = &'n str>,
         context: &Value,
     ) -> Result<Self, RenderError> {
-        let mut registry = Handlebars::new();
-        registry.set_strict_mode(true);
-        registry.register_escape_fn(handlebars::no_escape);
-        registry.register_helper("ident", Box::new(ident));
         let renderer = Renderer {
             sources,
-            registry: std::cell::RefCell::new(registry),
+            registry: std::cell::RefCell::new(new_registry()),
             context: handlebars::Context::from(context.clone()),
             texts: Default::default(),
         };
@@ -158,36 +154,55 @@ impl<'a> Renderer<'a> {
         })
     }
 
-    fn compile(&self, name: &str) -> Result<(), RenderError> {
-        let mut registry = self.registry.borrow_mut();
-        if registry.has_template(name) {
-            return Ok(());
-        }
-        registry
-            .register_template_string(name, self.source(name)?)
-            .map_err(|e| RenderError::Parse {
-                name: name.to_string(),
-                message: e.to_string(),
+    /// Renders a named template with the context given to `new`.
+    pub fn render(&self, name: &str) -> Result<String, RenderError> {
+        self.render_with(&self.registry, name, true)
+            .map_err(|hoisted| {
+                // Hoisted text moves lines, so an error's line numbers would
+                // not be the author's: render again from the sources as
+                // written, for the error they give.
+                let plain = std::cell::RefCell::new(new_registry());
+                match self.render_with(&plain, name, false) {
+                    Err(as_written) => as_written,
+                    Ok(_) => hoisted,
+                }
             })
     }
 
-    /// Renders a named template with the context given to `new`.
-    pub fn render(&self, name: &str) -> Result<String, RenderError> {
+    /// Renders with `registry`, compiling any template or partial it does
+    /// not have yet (`new` checked they exist) and rendering again.
+    fn render_with(
+        &self,
+        registry: &std::cell::RefCell<Handlebars<'a>>,
+        name: &str,
+        hoist: bool,
+    ) -> Result<String, RenderError> {
         loop {
-            let result = self
-                .registry
-                .borrow()
-                .render_with_context(name, &self.context);
+            let result = registry.borrow().render_with_context(name, &self.context);
             let error = match result {
                 Ok(text) => return Ok(text),
                 Err(e) => e,
             };
-            // A partial not compiled yet (new checked it exists): compile it, render again.
-            if let handlebars::RenderErrorReason::PartialNotFound(partial) = error.reason()
-                && self.sources.contains_key(partial)
-                && !self.registry.borrow().has_template(partial)
+            let missing = match error.reason() {
+                handlebars::RenderErrorReason::PartialNotFound(p)
+                | handlebars::RenderErrorReason::TemplateNotFound(p) => Some(p.clone()),
+                _ => None,
+            };
+            if let Some(missing) = missing
+                && let Some(source) = self.sources.get(&missing)
+                && !registry.borrow().has_template(&missing)
             {
-                self.compile(partial)?;
+                if hoist {
+                    self.compile_all(&[(missing, source.as_str())])?;
+                } else {
+                    registry
+                        .borrow_mut()
+                        .register_template_string(&missing, source)
+                        .map_err(|e| RenderError::Parse {
+                            name: missing.clone(),
+                            message: e.to_string(),
+                        })?;
+                }
                 continue;
             }
             return Err(RenderError::Render {
@@ -196,6 +211,16 @@ impl<'a> Renderer<'a> {
             });
         }
     }
+}
+
+/// Strict (a missing value is an error), no HTML escaping, and the
+/// `ident` helper.
+fn new_registry<'a>() -> Handlebars<'a> {
+    let mut registry = Handlebars::new();
+    registry.set_strict_mode(true);
+    registry.register_escape_fn(handlebars::no_escape);
+    registry.register_helper("ident", Box::new(ident));
+    registry
 }
 
 /// Compiling costs about half a microsecond per byte, text or not
@@ -362,6 +387,38 @@ mod tests {
         let r = Renderer::new(&sources, ["t"], &serde_json::json!({"v": "a<b & \"c\""})).unwrap();
         let out = r.render("t").unwrap();
         assert_eq!(out, "a<b & \"c\"");
+    }
+
+    #[test]
+    fn an_error_names_the_line_as_written() {
+        // Lines 2-4 are long plain text, hoisted into one helper line: the
+        // error must still say line 5, where the author wrote the mistake.
+        let text = "x".repeat(100);
+        let source = format!("top {{{{name}}}}\n{text}\n{text}\n{text}\nbad {{{{missing}}}}\n");
+        let mut sources = BTreeMap::new();
+        sources.insert("t".to_string(), source);
+        let r = Renderer::new(&sources, ["t"], &serde_json::json!({"name": "x"})).unwrap();
+        let err = r.render("t").unwrap_err().to_string();
+        assert!(err.contains("line 5"), "{err}");
+    }
+
+    #[test]
+    fn hoisting_keeps_the_text_exactly() {
+        let long = "plain text that is long enough to be hoisted out of the template, surely\n";
+        let source = format!(
+            "{long}{long}{{{{#if on}}}}\n{long}{long}{{{{/if}}}}\nmid {{{{v}}}}\n{long}{long}  {{{{~v}}}}\n{long}{long}no newline at the end"
+        );
+        let mut sources = BTreeMap::new();
+        sources.insert("t".to_string(), source.clone());
+        let context = serde_json::json!({"on": true, "v": "V"});
+        let hoisted = Renderer::new(&sources, ["t"], &context)
+            .unwrap()
+            .render("t")
+            .unwrap();
+        let mut plain = new_registry();
+        plain.register_template_string("t", &source).unwrap();
+        assert_eq!(hoisted, plain.render("t", &context).unwrap());
+        assert!(!hoisted.contains("__brickyard"), "{hoisted}");
     }
 }
 
