@@ -99,10 +99,24 @@ DOCKERFILE
   echo "$dst"
 }
 
+# seed/buildbot runs the master in /buildbot; upstream's image in
+# /var/lib/buildbot, where compose.yaml mounts master.cfg. Same start script.
+buildbot_master() {
+  local dst=brickyard-ci/buildbot-master
+  if ! docker image inspect "$dst" >/dev/null 2>&1; then
+    local ctx; ctx="$(mktemp -d)"
+    printf 'FROM seed/buildbot\nWORKDIR /var/lib/buildbot\n' > "$ctx/Dockerfile"
+    docker build -q -t "$dst" "$ctx" >/dev/null
+    rm -rf "$ctx"
+  fi
+  echo "$dst"
+}
+
 bash "$shared/offline-images/seed.sh" retag "$file" | while read -r ref arrow src; do
   [ "$arrow" = "<-" ] || continue
   case "$ref" in
     grafana/*) docker tag "$(grafana)" "$ref"; echo "$ref <- seed/generic + Grafana API answers"; continue ;;
+    buildbot/buildbot-master*) docker tag "$(buildbot_master)" "$ref"; echo "$ref <- seed/buildbot in /var/lib/buildbot"; continue ;;
     wiremock/wiremock*) docker tag "$(wiremock "$ref")" "$ref"; echo "$ref <- WireMock from npm on seed/java"; continue ;;
     couchdb*) docker tag "$(fake couchdb "apt-get update -qq && apt-get install -y -qq --no-install-recommends curl >/dev/null && rm -rf /var/lib/apt/lists/*")" "$ref"
       echo "$ref <- .ci/fakes/couchdb.py"; continue ;;

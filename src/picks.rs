@@ -58,7 +58,8 @@ pub fn settle(
 /// Fills the unsettled themes with the catalog's defaults, chosen so the
 /// rules hold given what was picked: a default the explicit picks rule out
 /// gives way to the entry made for them (`--vcs gitlab` gets gitlab-ci, not
-/// GitHub Actions), else to the first that fits, else to none.
+/// GitHub Actions), else to the first that fits (one that needs an
+/// account's key only when made for the picks), else to none.
 pub fn with_defaults(catalog: &Catalog, answers: Answers) -> Answers {
     let unsettled = answers.unsettled();
     let explicit: Vec<String> = answers.all_ids().into_iter().map(String::from).collect();
@@ -111,7 +112,12 @@ pub fn with_defaults(catalog: &Catalog, answers: Answers) -> Answers {
             greedy.set(theme, kept);
             continue;
         }
-        let mut candidates: Vec<&crate::catalog::Entry> = catalog.in_theme(theme).collect();
+        // A tool that needs an account's key (Scout, New Relic) is never
+        // picked for the person unless made for their picks.
+        let mut candidates: Vec<&crate::catalog::Entry> = catalog
+            .in_theme(theme)
+            .filter(|e| e.default || e.hosted_keys.is_empty() || made_for(e) < usize::MAX)
+            .collect();
         candidates.sort_by_key(|e| (made_for(e), !e.default));
         let ids = candidates
             .iter()

@@ -38,7 +38,8 @@ const VALIDATORS: &[(&str, &str)] = &[
         "pagerduty/watch.py",
         "pages and resolves on a fake Events API (hosted.rs)",
     ),
-    ("tests/run.sh", "shellcheck"),
+    ("master.cfg", "buildbot checkconfig (Buildbot 4.3)"),
+    (".sh", "shellcheck"),
     (
         "app.spec.ts",
         "Playwright 1.65 runs it in Chromium against the Python app",
@@ -66,6 +67,14 @@ const VALIDATORS: &[(&str, &str)] = &[
     (".yml", "YAML parse"),
     (".yaml", "YAML parse"),
 ];
+
+/// What an entry changes in the app, proven by a test of its own (not a
+/// file of its own): the entry, the claim, the test in hosted.rs.
+const APP_WIRING: &[(&str, &str, &str)] = &[(
+    "scout",
+    "the Python app reports each request to a fake core agent",
+    "the_python_app_reports_each_request_to_scout_once_its_key_is_set",
+)];
 
 /// The app's own tests, which the validator tier runs with every service.
 const APP_TESTS: &[(&str, &str)] = &[
@@ -184,6 +193,11 @@ const BOOTED: &[(&str, &str, &str)] = &[
         "the_python_app_feeds_its_monitoring_and_uses_each_service",
         "",
     ),
+    (
+        "buildbot",
+        "a_generated_python_project_boots_and_its_app_uses_its_services",
+        "Buildbot 3.7 master; a forced build passes",
+    ),
 ];
 
 /// Why an entry that runs in the stack is not booted.
@@ -191,6 +205,18 @@ const NOT_BOOTED: &[(&str, &str)] = &[
     ("gitea", "no stand-in (no Debian package)"),
     ("woodpecker", "no stand-in; needs a Gitea OAuth app"),
     ("nagios", "not yet (a stand-in exists)"),
+    (
+        "gitlab-self-hosted",
+        "no stand-in (GitLab ships no Debian package)",
+    ),
+    (
+        "new-relic",
+        "no stand-in; needs a license key (profile `new-relic`)",
+    ),
+    (
+        "ngrok",
+        "needs the internet and an authtoken; profile `share`",
+    ),
     ("podman", "the engine tests run on Podman"),
     (
         "cloudflared",
@@ -215,6 +241,9 @@ fn validated(entry: &Entry) -> String {
         if !by.contains(&what) {
             by.push(what);
         }
+    }
+    if let Some((_, claim, test)) = APP_WIRING.iter().find(|(id, ..)| *id == entry.id) {
+        by.push(format!("{claim} (`{test}`)"));
     }
     if let Some((_, tests)) = APP_TESTS.iter().find(|(id, _)| *id == entry.id) {
         by.push(tests.to_string());
@@ -343,6 +372,13 @@ fn the_coverage_claims_name_real_tests() {
         assert!(
             validators.contains(named),
             "validators.rs never checks {end}"
+        );
+    }
+    let hosted = include_str!("hosted.rs");
+    for (id, _, test) in APP_WIRING {
+        assert!(
+            hosted.contains(&format!("fn {test}()")),
+            "{id}: no test `{test}` in hosted.rs"
         );
     }
     let catalog = Catalog::load(&[]).unwrap();

@@ -705,15 +705,24 @@ pub(crate) fn stand_ins(compose: &std::path::Path) {
 /// A generated project, its images provided by the offline stand-ins and
 /// its app built from the generated Dockerfile, comes up healthy, and
 /// `up --verify` shows the app using its database and cache for real; the
-/// PagerDuty watcher (no routing key: it logs only) reads its health.
-fn generated_project_boots(app: &str) {
+/// PagerDuty watcher (no routing key: it logs only) reads its health. With
+/// Buildbot as its CI (the Python project), a forced build runs the app's
+/// tests on the worker and passes.
+fn generated_project_boots(app: &str, ci: &str) {
     let (dir, _) = crate::support::scratch();
     let name = format!("by-gen-{app}");
     let project = dir.path().join(&name);
-    let ports: [u16; 3] = free_ports();
+    let ports: [u16; 4] = free_ports();
     let answers = format!(
-        "ci: github-actions\nvcs: github\nconfig-mgmt: none\nmonitoring: pagerduty\ncontainers: compose\napp: {app}\nservices: [postgres, redis]\nmocks: none\ntests: []\nchat: []\nmachine: []\nports:\n  app:8000: {}\n  postgres:5432: {}\n  redis:6379: {}\n",
-        ports[0], ports[1], ports[2]
+        "ci: {ci}\nvcs: github\nconfig-mgmt: none\nmonitoring: pagerduty\ncontainers: compose\napp: {app}\nservices: [postgres, redis]\nmocks: none\ntests: []\nchat: []\nmachine: []\nports:\n  app:8000: {}\n  postgres:5432: {}\n  redis:6379: {}\n{}",
+        ports[0],
+        ports[1],
+        ports[2],
+        if ci == "buildbot" {
+            format!("  buildbot:8010: {}\n", ports[3])
+        } else {
+            String::new()
+        }
     );
     std::fs::write(dir.path().join("answers.yaml"), &answers).unwrap();
     ok(&brickyard()
@@ -734,8 +743,60 @@ fn generated_project_boots(app: &str) {
         report.contains("the watcher reads the app's health"),
         "{report}"
     );
+    if ci == "buildbot" {
+        assert!(
+            report.contains("the worker is connected to the master"),
+            "{report}"
+        );
+        buildbot_build_passes(&format!("{name}-buildbot-1"));
+    }
     assert!(report.contains("checks passed"), "{report}");
-    docker(&["rmi", "-f", &format!("{name}-app")]);
+    docker(&[
+        "rmi",
+        "-f",
+        &format!("{name}-app"),
+        &format!("{name}-buildbot-worker"),
+    ]);
+}
+
+/// Forces the `test` builder through Buildbot's API (as ci/buildbot/force.sh
+/// does) and waits for the build: it must finish with SUCCESS (results 0).
+fn buildbot_build_passes(master: &str) {
+    let api = |args: &[&str]| -> serde_json::Value {
+        let mut cmd = vec!["exec", master, "curl", "-fsS"];
+        cmd.extend_from_slice(args);
+        let out = docker(&cmd);
+        ok(&out);
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    api(&[
+        "-X",
+        "POST",
+        "-H",
+        "Content-Type: application/json",
+        "-d",
+        r#"{"jsonrpc": "2.0", "id": 1, "method": "force", "params": {"builderid": "1"}}"#,
+        "http://127.0.0.1:8010/api/v2/forceschedulers/force",
+    ]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+    loop {
+        let builds = api(&["http://127.0.0.1:8010/api/v2/builds?builderid=1"]);
+        if let Some(build) = builds["builds"].as_array().and_then(|b| b.first())
+            && build["complete"] == true
+        {
+            let steps = api(&[&format!(
+                "http://127.0.0.1:8010/api/v2/builds/{}/steps",
+                build["buildid"]
+            )]);
+            assert_eq!(build["results"], 0, "the build failed: {steps}");
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no finished build in 300 s: {builds}"
+        );
+        std::thread::sleep(std::time::Duration::from_secs(2));
+    }
 }
 
 #[test]
@@ -745,7 +806,7 @@ fn generated_project_boots(app: &str) {
 )]
 fn a_generated_python_project_boots_and_its_app_uses_its_services() {
     docker_tier();
-    generated_project_boots("python");
+    generated_project_boots("python", "buildbot");
 }
 
 #[test]
@@ -755,7 +816,7 @@ fn a_generated_python_project_boots_and_its_app_uses_its_services() {
 )]
 fn a_generated_node_project_boots_and_its_app_uses_its_services() {
     docker_tier();
-    generated_project_boots("node");
+    generated_project_boots("node", "github-actions");
 }
 
 /// A project of `app` with the services the app proves by a round-trip of

@@ -1,6 +1,7 @@
 //! Hosted services brickyard wires but cannot run here, proven against fakes
 //! that speak their APIs: the PagerDuty watcher pages on a failing /health and
-//! resolves when it recovers.
+//! resolves when it recovers; the Python app's Scout APM agent reports each
+//! request to a core agent.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
@@ -132,5 +133,138 @@ fn the_pagerduty_watcher_pages_once_and_resolves_with_the_same_key() {
     assert!(
         healthcheck.success(),
         "the healthcheck failed while the watcher ran"
+    );
+}
+
+/// A Scout core agent on a free port: reads the agent's length-prefixed JSON
+/// commands (scout_apm/core/agent/socket.py), answers each, records them.
+fn fake_scout_core_agent() -> (u16, Arc<Mutex<Vec<serde_json::Value>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let record = record.clone();
+            std::thread::spawn(move || {
+                let mut size = [0u8; 4];
+                while stream.read_exact(&mut size).is_ok() {
+                    let mut body = vec![0; u32::from_be_bytes(size) as usize];
+                    if stream.read_exact(&mut body).is_err() {
+                        break;
+                    }
+                    if let Ok(command) = serde_json::from_slice(&body) {
+                        record.lock().unwrap().push(command);
+                    }
+                    let reply = br#"{"CoreAgentResponse":"ok"}"#;
+                    let _ = stream.write_all(&(reply.len() as u32).to_be_bytes());
+                    let _ = stream.write_all(reply);
+                }
+            });
+        }
+    });
+    (port, seen)
+}
+
+/// Needs scout-apm (the app's own requirement), which `.ci/run` installs
+/// into the validator tier's virtual environment.
+#[test]
+#[cfg_attr(
+    not(validator_tests),
+    ignore = "validator tier: set BRICKYARD_VALIDATORS=1 (.ci/run does)"
+)]
+fn the_python_app_reports_each_request_to_scout_once_its_key_is_set() {
+    let (_dir, project) = scratch();
+    let out = brickyard()
+        .args([
+            "new",
+            "--yes",
+            "-q",
+            "--app",
+            "python",
+            "--monitoring",
+            "scout",
+        ])
+        .args(["--services", "redis"])
+        .arg(&project)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let env = std::fs::read_to_string(project.join(".env")).unwrap();
+    assert!(env.contains("\nSCOUT_KEY=\n"), "{env}");
+    let compose = std::fs::read_to_string(project.join("compose.yaml")).unwrap();
+    assert!(compose.contains("SCOUT_KEY: ${SCOUT_KEY:-}"), "{compose}");
+
+    let (agent, commands) = fake_scout_core_agent();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut app = Command::new("python3")
+        .arg("main.py")
+        .current_dir(project.join("app"))
+        .env("PORT", port.to_string())
+        .env("SCOUT_KEY", "test-org-key")
+        // The core agent is the fake: nothing downloaded, nothing launched.
+        .env("SCOUT_CORE_AGENT_DOWNLOAD", "false")
+        .env("SCOUT_CORE_AGENT_LAUNCH", "false")
+        .env(
+            "SCOUT_CORE_AGENT_SOCKET_PATH",
+            format!("tcp://127.0.0.1:{agent}"),
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut answered = false;
+    while !answered && Instant::now() < deadline {
+        answered = std::net::TcpStream::connect(("127.0.0.1", port))
+            .and_then(|mut s| {
+                s.write_all(b"GET / HTTP/1.0\r\n\r\n")?;
+                let mut reply = String::new();
+                s.read_to_string(&mut reply)?;
+                Ok(reply.starts_with("HTTP/1.0 200"))
+            })
+            .unwrap_or(false);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let spans = |commands: &[serde_json::Value]| -> Vec<String> {
+        commands
+            .iter()
+            .filter_map(|c| c.get("BatchCommand"))
+            .flat_map(|b| b["commands"].as_array().cloned().unwrap_or_default())
+            .filter_map(|c| c["StartSpan"]["operation"].as_str().map(String::from))
+            .collect()
+    };
+    while Instant::now() < deadline
+        && !spans(&commands.lock().unwrap()).contains(&"Controller/GET /".to_string())
+    {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = app.kill();
+    let output = app.wait_with_output().unwrap();
+    let commands = commands.lock().unwrap().clone();
+    assert!(
+        answered,
+        "the app did not answer: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let name = project.file_name().unwrap().to_str().unwrap();
+    let register = commands
+        .iter()
+        .find_map(|c| c.get("Register"))
+        .unwrap_or_else(|| panic!("no Register among {commands:?}"));
+    assert_eq!(register["app"], name);
+    assert_eq!(register["key"], "test-org-key");
+    assert!(
+        spans(&commands).contains(&"Controller/GET /".to_string()),
+        "no request reported: {commands:?}"
     );
 }

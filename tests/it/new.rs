@@ -657,9 +657,9 @@ fn the_picker_offers_only_what_fits_the_answers_so_far() {
         fancy: false,
     };
     brickyard::commands::new::run(ui, &catalog, &args, Some(&mut script)).unwrap();
-    // The VCS question offered only GitLab: everything else (none too)
-    // would leave GitLab CI without its host.
-    assert_eq!(script.offered[1], ["gitlab"]);
+    // The VCS question offered only GitLab's (GitLab.com or self-hosted):
+    // everything else (none too) would leave GitLab CI without its host.
+    assert_eq!(script.offered[1], ["gitlab", "gitlab-self-hosted"]);
     let hidden: Vec<&str> = script.hidden[1].iter().map(|(id, _)| id.as_str()).collect();
     assert!(
         hidden.contains(&"github") && hidden.contains(&"none"),
@@ -990,7 +990,7 @@ fn dash_c_applies_to_every_path_argument() {
 /// bitbucket-pipelines.yml.
 #[test]
 fn every_ci_and_vcs_pair_gives_one_ci_configuration() {
-    const CI_FILES: [&str; 8] = [
+    const CI_FILES: [&str; 9] = [
         "Jenkinsfile",
         ".gitlab-ci.yml",
         ".travis.yml",
@@ -999,6 +999,7 @@ fn every_ci_and_vcs_pair_gives_one_ci_configuration() {
         "bamboo-specs/bamboo.yml",
         ".github/workflows/ci.yml",
         "bitbucket-pipelines.yml",
+        "ci/buildbot/master.cfg",
     ];
     let catalog = Catalog::load(&[]).unwrap();
     let ids = |theme| -> Vec<String> {

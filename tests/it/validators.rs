@@ -48,11 +48,11 @@ fn generate_all(root: &Path) -> Vec<PathBuf> {
             let name = format!("p{:03}-{}-{app}", seen.len(), entry.id);
             let plan = match resolve(&catalog, &name, &answers, |n| format!("test-{n}")) {
                 Ok(plan) => plan,
-                // An entry that needs an app (a mock, a tunnel) has no
-                // project without one.
+                // An entry that needs an app (a mock, a tunnel), or one app
+                // (Scout: Python), has no project without it.
                 Err(brickyard::plan::PlanError::Missing {
                     theme: Theme::App, ..
-                }) if app == "none" => continue,
+                }) => continue,
                 Err(e) => panic!("{name}: {e}"),
             };
             let project = root.join(&name);
@@ -137,7 +137,8 @@ fn generated_files_pass_their_validators() {
         "hadolint",
         Command::new("hadolint")
             .args(["--failure-threshold", "error"])
-            .args(each(&projects, "Dockerfile")),
+            .args(each(&projects, "Dockerfile"))
+            .args(each(&projects, "ci/buildbot/worker/Dockerfile")),
     );
     run(
         "promtool",
@@ -193,21 +194,17 @@ fn generated_files_pass_their_validators() {
                 project.display()
             );
         }
-        if project.join("ci/notify.sh").exists() {
+        // ci/notify.sh, tests/run.sh, ci/buildbot/force.sh: POSIX sh.
+        for file in tree(project).iter().filter(|f| f.ends_with(".sh")) {
             run(
-                "shellcheck ci/notify.sh",
+                &format!("shellcheck {file}"),
                 Command::new("shellcheck")
                     .args(["--shell=sh", "--severity=warning"])
-                    .arg(project.join("ci/notify.sh")),
+                    .arg(project.join(file)),
             );
         }
-        if project.join("tests/run.sh").exists() {
-            run(
-                "shellcheck tests/run.sh",
-                Command::new("shellcheck")
-                    .args(["--shell=sh", "--severity=warning"])
-                    .arg(project.join("tests/run.sh")),
-            );
+        if project.join("ci/buildbot/master.cfg").exists() {
+            buildbot_checkconfig(project);
         }
         if project.join("tests/e2e").exists() {
             playwright_runs_the_suite(project);
@@ -270,6 +267,18 @@ fn generated_files_pass_their_validators() {
                 .unwrap_or_else(|e| panic!("{}/{file}: {e}", project.display()));
         }
     }
+}
+
+/// Buildbot 4.3 (from PyPI, with the web UI plugins master.cfg names) loads
+/// the generated master.cfg: workers, builders, schedulers, www.
+fn buildbot_checkconfig(project: &Path) {
+    run(
+        &format!("buildbot checkconfig in {}", project.display()),
+        Command::new("buildbot")
+            .args(["checkconfig", "ci/buildbot/master.cfg"])
+            .env("BUILDBOT_WORKER_PASSWORD", "checkconfig")
+            .current_dir(project),
+    );
 }
 
 /// Mercurial reads the generated .hgignore (it ignores `.env`) and hgrc
