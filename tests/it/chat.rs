@@ -7,7 +7,7 @@ use std::net::TcpListener;
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::{brickyard, scratch};
+use crate::support::new_project;
 
 /// Runs `sh ci/notify.sh STATUS` in `project` with `env`, against a webhook
 /// that answers 200 once; gives the request's body (None: nothing posted)
@@ -78,20 +78,7 @@ fn notify(
 }
 
 fn project_with(chat: &str, ci: &str, vcs: &str) -> (tempfile::TempDir, std::path::PathBuf) {
-    let (dir, project) = scratch();
-    let out = brickyard()
-        .args([
-            "new", "--yes", "-q", "--chat", chat, "--ci", ci, "--vcs", vcs,
-        ])
-        .arg(&project)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (dir, project)
+    new_project(&["--chat", chat, "--ci", ci, "--vcs", vcs])
 }
 
 const GITHUB: &[(&str, &str)] = &[

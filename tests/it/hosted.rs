@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::support::{brickyard, scratch};
+use crate::support::new_project;
 
 /// Serves HTTP on a free port: `answer(path)` gives status and body; every
 /// request's body is recorded. Runs until the test ends.
@@ -53,17 +53,7 @@ fn fake_http(
 
 #[test]
 fn the_pagerduty_watcher_pages_once_and_resolves_with_the_same_key() {
-    let (_dir, project) = scratch();
-    let out = brickyard()
-        .args(["new", "--yes", "-q", "--monitoring", "pagerduty"])
-        .arg(&project)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (_dir, project) = new_project(&["--monitoring", "pagerduty"]);
     let env = std::fs::read_to_string(project.join(".env")).unwrap();
     assert!(env.contains("\nPAGERDUTY_ROUTING_KEY=\n"), "{env}");
 
@@ -175,26 +165,14 @@ fn fake_scout_core_agent() -> (u16, Arc<Mutex<Vec<serde_json::Value>>>) {
     ignore = "validator tier: set BRICKYARD_VALIDATORS=1 (.ci/run does)"
 )]
 fn the_python_app_reports_each_request_to_scout_once_its_key_is_set() {
-    let (_dir, project) = scratch();
-    let out = brickyard()
-        .args([
-            "new",
-            "--yes",
-            "-q",
-            "--app",
-            "python",
-            "--monitoring",
-            "scout",
-        ])
-        .args(["--services", "redis"])
-        .arg(&project)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (_dir, project) = new_project(&[
+        "--app",
+        "python",
+        "--monitoring",
+        "scout",
+        "--services",
+        "redis",
+    ]);
     let env = std::fs::read_to_string(project.join(".env")).unwrap();
     assert!(env.contains("\nSCOUT_KEY=\n"), "{env}");
     let compose = std::fs::read_to_string(project.join("compose.yaml")).unwrap();

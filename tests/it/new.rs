@@ -745,7 +745,7 @@ fn a_combination_of_services_that_breaks_a_rule_is_asked_again() {
 }
 
 /// The picker in a real terminal: the VCS question after GitLab CI offers
-/// GitLab alone and says why; Ctrl-C then shows the cursor again, says
+/// only GitLab's (GitLab.com or self-hosted) and says why; Ctrl-C then shows the cursor again, says
 /// nothing was written, exits 130 and leaves no directory.
 #[test]
 #[cfg_attr(

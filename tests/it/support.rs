@@ -25,6 +25,20 @@ pub fn scratch() -> (tempfile::TempDir, PathBuf) {
     (dir, project)
 }
 
+/// A project made by `brickyard new --yes -q ARGS` in a scratch directory;
+/// the test fails with brickyard's stderr when `new` does.
+pub fn new_project(args: &[&str]) -> (tempfile::TempDir, PathBuf) {
+    let (dir, project) = scratch();
+    let out = brickyard()
+        .args(["new", "--yes", "-q"])
+        .args(args)
+        .arg(&project)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    (dir, project)
+}
+
 /// Every file below `root`, relative, sorted.
 pub fn tree(root: &Path) -> Vec<String> {
     let mut out = Vec::new();
