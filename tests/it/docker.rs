@@ -70,22 +70,32 @@ pub(crate) fn prepare() -> Result<(), String> {
     Ok(())
 }
 
-/// A free port on 127.0.0.1 right now.
+/// A free port on 127.0.0.1 right now, never one this test run gave out before.
 pub(crate) fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    free_ports::<1>()[0]
 }
 
 /// `N` distinct free ports: each is held until all are chosen, so the OS
 /// cannot hand the same one out twice (it did: "host port 40773 is given to
-/// both app:8000 and postgres:5432").
+/// both app:8000 and postgres:5432"). Nor twice in one test run: a port
+/// released here and given to one test's stack was once given to another
+/// test running beside it before that stack had bound it ("port 39745 for
+/// service mailpit is taken by container by-mon-rust-graph-couchdb-1").
 pub(crate) fn free_ports<const N: usize>() -> [u16; N] {
-    let held: Vec<std::net::TcpListener> = (0..N)
-        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
-        .collect();
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap();
+    // Ports given before are held too while choosing, so the OS moves on.
+    let (mut held, mut passed) = (Vec::new(), Vec::new());
+    while held.len() < N {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        if given.contains(&port) {
+            passed.push(listener);
+        } else {
+            given.push(port);
+            held.push(listener);
+        }
+    }
     std::array::from_fn(|i| held[i].local_addr().unwrap().port())
 }
 
