@@ -10,6 +10,7 @@ fn main() {
     for (var, cfg) in [
         ("BRICKYARD_DOCKER_TESTS", "docker_tests"),
         ("BRICKYARD_VALIDATORS", "validator_tests"),
+        ("BRICKYARD_KUBE_TESTS", "kube_tests"),
     ] {
         println!("cargo:rerun-if-env-changed={var}");
         println!("cargo:rustc-check-cfg=cfg({cfg})");

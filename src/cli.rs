@@ -67,6 +67,10 @@ impl Cli {
                 a.project.env_file.iter_mut().for_each(under);
                 a.project.project_directory.iter_mut().for_each(under);
             }
+            Command::Export(ExportCommand::Kubernetes(a)) => {
+                stack(&mut a.stack);
+                a.output.iter_mut().for_each(under);
+            }
             Command::Catalog(_) | Command::Update(_) | Command::Add(_) | Command::Remove(_) => {}
         }
         self
@@ -100,6 +104,31 @@ pub enum Command {
     Add(ChangeArgs),
     /// Remove a tool from the project (its data volumes are kept unless --volumes).
     Remove(RemoveArgs),
+    /// Translate the stack for another platform.
+    #[command(subcommand)]
+    Export(ExportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// Kubernetes manifests (a kustomize base, `local` and `production`
+    /// overlays) and REPORT.md, saying what became of every compose key.
+    Kubernetes(ExportKubernetesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportKubernetesArgs {
+    #[command(flatten)]
+    pub stack: StackArgs,
+    /// Where to write (default: k8s/ in the project's directory).
+    #[arg(short = 'o', long = "output", value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// Print the translation report as JSON (the files are written all the same).
+    #[arg(long)]
+    pub json: bool,
+    /// Replace files of an earlier export that were edited by hand.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args, Default, Clone)]

@@ -11,6 +11,7 @@ pub mod compose;
 pub mod engine;
 pub mod generate;
 pub mod interrupt;
+pub mod kube;
 pub mod picks;
 pub mod plan;
 pub mod project;
@@ -21,7 +22,7 @@ pub mod ui;
 
 use std::process::ExitCode;
 
-use cli::{CatalogCommand, Cli, Command};
+use cli::{CatalogCommand, Cli, Command, ExportCommand};
 
 /// Exit codes, in one place. Scripts may rely on them.
 pub mod exit {
@@ -100,6 +101,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Update(args) => commands::update::update(ui, &dir, &catalog, args),
         Command::Add(args) => commands::update::add(ui, &dir, &catalog, args),
         Command::Remove(args) => commands::update::remove(ui, &dir, &catalog, args),
+        Command::Export(ExportCommand::Kubernetes(args)) => {
+            commands::export::kubernetes(ui, &dir, args)
+        }
     }
 }
 

@@ -80,6 +80,7 @@ pub fn emit(root: &Node) -> String {
     let mut out = String::new();
     match root {
         Node::Map(_) | Node::Struct(_) if is_collection(root) => mapping(&mut out, root, 0, false),
+        Node::Seq(items) if is_collection(root) => sequence(&mut out, items, 0, false),
         other => {
             scalar_or_empty(&mut out, other, 0);
             out.push('\n');

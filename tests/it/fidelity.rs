@@ -8,7 +8,7 @@
 //! In the validator tier (`docker compose` is one of the validators that
 //! `.ci/run` installs).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 /// Fixtures whose difference is documented in the README ("Documented
@@ -23,17 +23,6 @@ const NORMALIZATIONS: &[(&str, &str)] = &[
         "an `x-` key inside a plain mapping (environment) is an extension and is dropped; Compose turns it into a `#extensions` entry",
     ),
 ];
-
-fn corpus() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/compose");
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .collect();
-    dirs.sort();
-    dirs
-}
 
 /// Both tools see the same environment: the test's, without Compose
 /// variables that would change what a fixture means.
@@ -84,7 +73,7 @@ fn first_line(o: &Output) -> String {
     ignore = "validator tier: set BRICKYARD_VALIDATORS=1 (.ci/run does)"
 )]
 fn brickyard_reads_every_compose_file_as_docker_compose_does() {
-    let fixtures = corpus();
+    let fixtures = crate::support::compose_fixtures();
     assert!(fixtures.len() >= 150, "only {} fixtures", fixtures.len());
     let (mut identical, mut both_refuse, mut documented) = (0, 0, 0);
     let mut problems = Vec::new();

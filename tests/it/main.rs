@@ -9,6 +9,7 @@ mod engine;
 mod fidelity;
 mod hosted;
 mod hostile;
+mod kube;
 mod new;
 mod support;
 mod update;

@@ -73,6 +73,19 @@ pub fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// Every project of `tests/fixtures/compose/` (compose-go's and Compose's
+/// own test cases, and edge cases found since), sorted.
+pub fn compose_fixtures() -> Vec<PathBuf> {
+    let root = fixture("compose");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
 /// An opt-in switch: off unless set to 1/true.
 pub fn switch(name: &str) -> bool {
     std::env::var(name).is_ok_and(|v| v == "1" || v == "true")

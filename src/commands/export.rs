@@ -1,0 +1,203 @@
+//! `brickyard export kubernetes`: load the project as `up` would, translate
+//! it (`kube`), write the files without losing an edit.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context as _, Result, bail};
+use sha2::{Digest, Sha256};
+
+use crate::cli::ExportKubernetesArgs;
+use crate::compose::{self, Project, dotenv};
+use crate::generate::GeneratedFile;
+use crate::generate::write;
+use crate::kube::{self, Export, ExportFile};
+use crate::session::project_options;
+use crate::ui::Ui;
+
+/// What an export wrote last (path -> SHA-256), so the next one can tell
+/// its own files from files a person edited.
+const RECORD: &str = ".brickyard-export.json";
+/// Files a person is meant to edit: written when missing, never replaced.
+const STARTING_POINTS: &str = "overlays/production/";
+
+pub fn kubernetes(ui: Ui, dir: &Path, args: &ExportKubernetesArgs) -> Result<()> {
+    let t0 = Instant::now();
+    let opts = project_options(dir, &args.stack);
+    let loaded = compose::load(&opts)?;
+    for w in &loaded.warnings {
+        ui.warn(w);
+    }
+    let project = loaded.project;
+    let export = translate(&ui, &project, &opts)?;
+    let out = args
+        .output
+        .clone()
+        .unwrap_or_else(|| project.working_dir.join("k8s"));
+    let written = write_export(&out, &export.files, args.force)?;
+    let elapsed = t0.elapsed();
+    if args.json {
+        ui.data(export.report.to_json().trim_end());
+        return Ok(());
+    }
+    let c = export.report.counts();
+    let kinds: Vec<String> = export
+        .report
+        .resources
+        .iter()
+        .map(|(k, n)| format!("{n} {k}"))
+        .collect();
+    ui.done(format!(
+        "wrote {} ({} files changed, {:.0} ms): {} resources ({})",
+        out.display(),
+        written,
+        elapsed.as_secs_f64() * 1000.0,
+        export.report.resource_total(),
+        kinds.join(", ")
+    ));
+    ui.status(format!(
+        "every compose key: {} translated, {} approximated, {} not translated; see {}",
+        c.translated,
+        c.approximated,
+        c.not_translated,
+        out.join("REPORT.md").display()
+    ));
+    ui.status(format!(
+        "next: kubectl apply -k {}",
+        out.join("overlays/local").display()
+    ));
+    Ok(())
+}
+
+/// The project, and the same files loaded again with every `.env`
+/// variable as a marker, so the manifests refer to the Secret wherever a
+/// value of `.env` reaches.
+pub fn translate(ui: &Ui, project: &Project, opts: &compose::ProjectOptions) -> Result<Export> {
+    let os_env: BTreeMap<String, String> = opts
+        .os_env
+        .clone()
+        .unwrap_or_else(|| std::env::vars().collect());
+    let env_files: Vec<PathBuf> = if opts.env_files.is_empty() {
+        let f = project.working_dir.join(".env");
+        if f.is_file() { vec![f] } else { Vec::new() }
+    } else {
+        let cwd = opts.cwd.clone().unwrap_or_else(|| ".".into());
+        opts.env_files.iter().map(|f| cwd.join(f)).collect()
+    };
+    let from_files = dotenv::read_files(&os_env, &env_files).map_err(anyhow::Error::msg)?;
+    let env_values: BTreeMap<String, String> = from_files
+        .into_iter()
+        .filter(|(k, _)| !k.starts_with("COMPOSE_") && !k.starts_with("DOCKER_"))
+        .map(|(k, v)| {
+            let v = os_env.get(&k).cloned().unwrap_or(v);
+            (k, v)
+        })
+        .collect();
+    let mut marked_env = os_env.clone();
+    for k in env_values.keys() {
+        marked_env.insert(k.clone(), kube::secrets::marker(k));
+    }
+    let marked_opts = compose::ProjectOptions {
+        os_env: Some(marked_env),
+        skip_env_files: true,
+        ..opts.clone()
+    };
+    let marked = match compose::load(&marked_opts) {
+        Ok(l) => Some(l.project),
+        Err(_) => {
+            ui.warn(
+                "a value from .env is used where only a literal fits (a port, a name): \
+                 .env values are recognised by value instead; check the manifests for secrets",
+            );
+            None
+        }
+    };
+    let input = kube::Input {
+        project,
+        marked: marked.as_ref(),
+        env_values: &env_values,
+    };
+    kube::export(&input).map_err(anyhow::Error::msg)
+}
+
+fn sha(s: &str) -> String {
+    Sha256::digest(s.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Writes what changed, all together. A file an earlier export wrote and a
+/// person edited since is kept, unless `force`; production's starting
+/// points are never replaced; files of services gone are removed.
+/// Returns how many files changed.
+fn write_export(out: &Path, files: &[ExportFile], force: bool) -> Result<usize> {
+    if out.exists() && !out.is_dir() {
+        bail!("{} is a file; pass -o DIR for the manifests", out.display());
+    }
+    let record: BTreeMap<String, String> = std::fs::read_to_string(out.join(RECORD))
+        .ok()
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or_default();
+    let edited_since =
+        |path: &str, current: &str| record.get(path).is_none_or(|h| *h != sha(current));
+    let mut to_write = Vec::new();
+    let mut edited = Vec::new();
+    let mut new_record = BTreeMap::new();
+    for f in files {
+        let on_disk = std::fs::read_to_string(out.join(&f.path)).ok();
+        if !f.private {
+            new_record.insert(f.path.clone(), sha(&f.contents));
+        }
+        match &on_disk {
+            Some(current) if *current == f.contents => continue,
+            // A starting point a person edited is theirs: kept, even with --force.
+            Some(current)
+                if f.path.starts_with(STARTING_POINTS) && edited_since(&f.path, current) =>
+            {
+                continue;
+            }
+            Some(current) if !f.private && edited_since(&f.path, current) && !force => {
+                edited.push(f.path.clone());
+                continue;
+            }
+            _ => {}
+        }
+        to_write.push(GeneratedFile {
+            path: f.path.clone(),
+            contents: f.contents.clone(),
+            private: f.private,
+        });
+    }
+    if !edited.is_empty() {
+        bail!(
+            "{} changed since brickyard wrote {}: {}\n  put the change in an overlay (k8s/overlays/*), or pass --force to replace {}",
+            out.display(),
+            if edited.len() == 1 { "it" } else { "them" },
+            edited.join(", "),
+            if edited.len() == 1 { "it" } else { "them" },
+        );
+    }
+    let stale: Vec<String> = record
+        .keys()
+        .filter(|p| !files.iter().any(|f| f.path == **p))
+        .filter(|p| {
+            std::fs::read_to_string(out.join(p))
+                .ok()
+                .is_some_and(|c| !edited_since(p, &c))
+        })
+        .cloned()
+        .collect();
+    let changed = to_write.len() + stale.len();
+    to_write.push(GeneratedFile {
+        path: RECORD.into(),
+        contents: serde_json::to_string_pretty(&new_record)? + "\n",
+        private: false,
+    });
+    write::write(out, &to_write, true).with_context(|| format!("writing {}", out.display()))?;
+    for p in stale {
+        let _ = std::fs::remove_file(out.join(p));
+    }
+    Ok(changed)
+}

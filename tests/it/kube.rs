@@ -1,0 +1,576 @@
+//! `brickyard export kubernetes` and `new --containers kubernetes`: what a
+//! person gets to take the stack to a cluster.
+//!
+//! Plain tier: every compose file the engine reads exports, with a report
+//! line for every key; secrets stay out of manifests; edits survive.
+//! Validator tier: `kubectl kustomize` builds every overlay, and the
+//! result passes the Kubernetes OpenAPI schemas (kubernetes-validate,
+//! strict). Cluster tier (BRICKYARD_KUBE_TESTS=1 and a kubeconfig): the
+//! local overlay applied to a real cluster comes up.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::support::{brickyard, compose_fixtures, fails, new_project, stderr_of, stdout_of};
+
+/// `brickyard ARGS` in `dir` without the Compose variables of the
+/// environment that would change what a fixture means.
+fn in_dir(dir: &Path) -> assert_cmd::Command {
+    let mut cmd = brickyard();
+    for var in ["COMPOSE_FILE", "COMPOSE_PROJECT_NAME", "COMPOSE_PROFILES"] {
+        cmd.env_remove(var);
+    }
+    cmd.current_dir(dir);
+    cmd
+}
+
+/// Exports the project in `dir` to `out`; the report as JSON.
+fn export(dir: &Path, out: &Path) -> Result<Value, String> {
+    let o = in_dir(dir)
+        .args(["export", "kubernetes", "--json", "-o"])
+        .arg(out)
+        .output()
+        .unwrap();
+    if !o.status.success() {
+        return Err(stderr_of(&o));
+    }
+    Ok(serde_json::from_str(&stdout_of(&o)).expect("--json prints JSON"))
+}
+
+/// The fixtures `brickyard config` reads (the others are refused by the
+/// loader, as by Compose, before any export).
+fn readable_fixtures() -> Vec<(PathBuf, Value)> {
+    compose_fixtures()
+        .into_iter()
+        .filter_map(|dir| {
+            let o = in_dir(&dir)
+                .args(["config", "--format", "json"])
+                .output()
+                .unwrap();
+            o.status
+                .success()
+                .then(|| (dir, serde_json::from_str(&stdout_of(&o)).unwrap()))
+        })
+        .collect()
+}
+
+/// Whether the report has a line for compose key `key` of a service.
+fn reported(lines: &[Value], key: &str) -> bool {
+    lines.iter().any(|l| {
+        let k = l["key"].as_str().unwrap();
+        k == key || k.starts_with(&format!("{key}[")) || k.starts_with(&format!("{key}."))
+    })
+}
+
+#[test]
+fn every_compose_file_the_engine_reads_exports_with_every_key_reported() {
+    let fixtures = readable_fixtures();
+    assert!(
+        fixtures.len() >= 100,
+        "only {} fixtures load",
+        fixtures.len()
+    );
+    let scratch = tempfile::tempdir().unwrap();
+    let mut silent = Vec::new();
+    let mut exported = 0;
+    for (i, (dir, config)) in fixtures.iter().enumerate() {
+        let name = dir.file_name().unwrap().to_string_lossy();
+        let services = config["services"].as_object().cloned().unwrap_or_default();
+        let out = scratch.path().join(format!("{i}"));
+        let report = match export(dir, &out) {
+            Ok(r) => r,
+            Err(e) if services.is_empty() => {
+                assert!(e.contains("no service to export"), "{name}: {e}");
+                continue;
+            }
+            Err(e) => panic!("{name}: export failed: {e}"),
+        };
+        exported += 1;
+        for (service, keys) in &services {
+            let lines = report["services"][service]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            for (key, value) in keys.as_object().unwrap() {
+                if value.is_null() || key == "name" {
+                    continue;
+                }
+                if !reported(&lines, key) {
+                    silent.push(format!("{name}: {service}.{key}"));
+                }
+            }
+        }
+        let c = &report["counts"];
+        let total: u64 = ["translated", "approximated", "not_translated"]
+            .iter()
+            .map(|k| c[k].as_u64().unwrap())
+            .sum();
+        let lines: usize = report["services"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|l| l.as_array().unwrap().len())
+            .sum::<usize>()
+            + report["project_lines"].as_array().unwrap().len();
+        assert_eq!(total as usize, lines, "{name}: counts do not add up");
+        assert!(out.join("REPORT.md").is_file(), "{name}: no REPORT.md");
+    }
+    assert!(
+        silent.is_empty(),
+        "keys with no report line:\n{}",
+        silent.join("\n")
+    );
+    assert!(exported >= 100, "only {exported} fixtures exported");
+}
+
+/// A hand-written project whose secrets reach the service every way
+/// Compose allows: interpolated into env and command, a bare name, an
+/// env_file, a shell healthcheck.
+fn secretive_project(dir: &Path) {
+    std::fs::write(
+        dir.join("compose.yaml"),
+        r#"services:
+  db:
+    image: postgres:16
+    environment:
+      POSTGRES_PASSWORD: ${DB_PASSWORD}
+      PGUSER: app
+    volumes: [data:/var/lib/postgresql/data]
+    ports: ["127.0.0.1:5432:5432"]
+    healthcheck:
+      test: ["CMD-SHELL", "PGPASSWORD=${DB_PASSWORD} pg_isready -U app"]
+      interval: 2s
+  cache:
+    image: redis:7
+    command: [redis-server, --requirepass, "${CACHE_PASSWORD}"]
+    healthcheck:
+      test: [CMD, redis-cli, -a, "${CACHE_PASSWORD}", ping]
+    expose: ["6379"]
+  web:
+    image: example/web:1
+    env_file: [web.env]
+    environment:
+      - DATABASE_URL=postgres://app:${DB_PASSWORD}@db:5432/app
+      - CACHE_PASSWORD
+      - GREETING=$$(not a reference)
+    depends_on:
+      db: {condition: service_healthy}
+      cache: {condition: service_started}
+    ports: ["127.0.0.1:8080:80"]
+    volumes: ["./site.conf:/etc/nginx/conf.d/site.conf:ro"]
+volumes:
+  data: {}
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join(".env"),
+        "DB_PASSWORD=db-secret-4f9a0c7e\nCACHE_PASSWORD=cache-secret-77b1e2d9\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("web.env"), "API_TOKEN=token-secret-19ce5a3b\n").unwrap();
+    std::fs::write(dir.join("site.conf"), "server { listen 80; }\n").unwrap();
+}
+
+const SECRET_VALUES: [&str; 3] = [
+    "db-secret-4f9a0c7e",
+    "cache-secret-77b1e2d9",
+    "token-secret-19ce5a3b",
+];
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+#[test]
+fn secrets_reach_the_pods_through_the_secret_and_never_a_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    secretive_project(dir.path());
+    in_dir(dir.path())
+        .args(["export", "kubernetes", "-q"])
+        .assert()
+        .success();
+    let k8s = dir.path().join("k8s");
+    for file in crate::support::tree(&k8s) {
+        if file == "overlays/local/secrets.env" {
+            continue;
+        }
+        let text = read(&k8s.join(&file));
+        for v in SECRET_VALUES {
+            assert!(!text.contains(v), "{file} holds the secret {v}:\n{text}");
+        }
+    }
+    let secrets = read(&k8s.join("overlays/local/secrets.env"));
+    assert!(
+        secrets.contains("DB_PASSWORD=db-secret-4f9a0c7e\n"),
+        "{secrets}"
+    );
+    assert!(
+        secrets.contains("CACHE_PASSWORD=cache-secret-77b1e2d9\n"),
+        "{secrets}"
+    );
+    assert!(
+        secrets.contains("API_TOKEN=token-secret-19ce5a3b\n"),
+        "{secrets}"
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(k8s.join("overlays/local/secrets.env"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "secrets.env is readable by others");
+    assert!(read(&k8s.join(".gitignore")).contains("/overlays/local/secrets.env"));
+    let local: serde_yaml::Value =
+        serde_yaml::from_str(&read(&k8s.join("overlays/local/kustomization.yaml"))).unwrap();
+    assert_eq!(
+        local["secretGenerator"][0]["envs"][0].as_str(),
+        Some("secrets.env"),
+        "{local:?}"
+    );
+
+    // How each secret is referenced: env from the Secret, `$(NAME)` in
+    // values and args, `${NAME}` in a shell probe.
+    let web = read(&k8s.join("base/web.yaml"));
+    assert!(
+        web.contains("value: postgres://app:$(DB_PASSWORD)@db:5432/app"),
+        "{web}"
+    );
+    assert!(web.contains("value: $$(not a reference)"), "{web}");
+    assert!(web.contains("key: API_TOKEN"), "{web}");
+    assert!(web.contains("name: wait-for-db"), "{web}");
+    assert!(web.contains("subPath: site.conf"), "{web}");
+    let db = read(&k8s.join("base/db.yaml"));
+    assert!(
+        db.contains("PGPASSWORD=${POSTGRES_PASSWORD} pg_isready -U app"),
+        "{db}"
+    );
+    assert!(db.contains("kind: StatefulSet"), "{db}");
+    let cache = read(&k8s.join("base/cache.yaml"));
+    assert!(cache.contains("- $(CACHE_PASSWORD)"), "{cache}");
+    assert!(
+        cache.contains(r#"redis-cli -a "${CACHE_PASSWORD}" ping"#),
+        "{cache}"
+    );
+}
+
+#[test]
+fn a_second_export_keeps_what_a_person_edited() {
+    let dir = tempfile::tempdir().unwrap();
+    secretive_project(dir.path());
+    let k8s = dir.path().join("k8s");
+    in_dir(dir.path())
+        .args(["export", "kubernetes", "-q"])
+        .assert()
+        .success();
+
+    // An overlay of production is the person's from the first export on.
+    let prod = k8s.join("overlays/production/kustomization.yaml");
+    let mut mine = read(&prod);
+    mine.push_str("images:\n- name: example/web\n  newTag: \"2\"\n");
+    std::fs::write(&prod, &mine).unwrap();
+    // A generated base file edited by hand: the next export stops.
+    let web = k8s.join("base/web.yaml");
+    let edited = read(&web).replace("replicas: 1", "replicas: 3");
+    std::fs::write(&web, &edited).unwrap();
+    // and compose.yaml changed, so the base would change too.
+    let compose = read(&dir.path().join("compose.yaml")).replace("redis:7", "redis:7.4");
+    std::fs::write(dir.path().join("compose.yaml"), compose).unwrap();
+    let cache_before = read(&k8s.join("base/cache.yaml"));
+
+    let err = fails(in_dir(dir.path()).args(["export", "kubernetes"]));
+    assert!(err.contains("base/web.yaml"), "{err}");
+    assert!(err.contains("--force"), "{err}");
+    assert_eq!(read(&web), edited, "the edit is gone");
+    assert_eq!(
+        read(&k8s.join("base/cache.yaml")),
+        cache_before,
+        "a refused export wrote"
+    );
+
+    in_dir(dir.path())
+        .args(["export", "kubernetes", "-q", "--force"])
+        .assert()
+        .success();
+    assert!(read(&k8s.join("base/cache.yaml")).contains("image: redis:7.4"));
+    assert!(read(&web).contains("replicas: 1"));
+    assert_eq!(read(&prod), mine, "production's overlay was replaced");
+
+    // A service removed from compose.yaml: its manifest goes.
+    let compose = read(&dir.path().join("compose.yaml"));
+    let without_cache = compose
+        .replace("      cache: {condition: service_started}\n", "")
+        .replace("      - CACHE_PASSWORD\n", "");
+    let start = without_cache.find("  cache:\n").unwrap();
+    let end = without_cache.find("  web:\n").unwrap();
+    let without_cache = format!("{}{}", &without_cache[..start], &without_cache[end..]);
+    std::fs::write(dir.path().join("compose.yaml"), without_cache).unwrap();
+    in_dir(dir.path())
+        .args(["export", "kubernetes", "-q"])
+        .assert()
+        .success();
+    assert!(!k8s.join("base/cache.yaml").exists());
+    assert!(!read(&k8s.join("base/kustomization.yaml")).contains("cache.yaml"));
+}
+
+#[test]
+fn an_export_of_a_generated_project_names_what_it_wrote() {
+    let (_dir, project) = new_project(&["--preset", "minimal"]);
+    let out = in_dir(&project)
+        .args(["export", "kubernetes"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let said = stderr_of(&out) + &stdout_of(&out);
+    assert!(said.contains("Deployment"), "{said}");
+    assert!(said.contains("translated"), "{said}");
+    assert!(said.contains("kubectl apply -k"), "{said}");
+    let report = read(&project.join("k8s/REPORT.md"));
+    assert!(report.contains("## app"), "{report}");
+}
+
+// ---- validator tier -------------------------------------------------------
+
+fn run_ok(what: &str, cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap_or_else(|e| {
+        panic!(
+            "{what}: cannot run {:?}: {e} (.ci/run installs it)",
+            cmd.get_program()
+        )
+    });
+    assert!(
+        out.status.success(),
+        "{what} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Every way the export is meant to be applied, built by `kubectl
+/// kustomize` into `into/NAME-*.yaml`: the base, both overlays, and local
+/// with the nodeport component.
+fn build_overlays(name: &str, k8s: &Path, into: &Path) -> Vec<PathBuf> {
+    let with_nodeport = k8s.join("overlays/local-nodeport");
+    std::fs::create_dir_all(&with_nodeport).unwrap();
+    std::fs::write(
+        with_nodeport.join("kustomization.yaml"),
+        "resources: [../local]\ncomponents: [../../components/nodeport]\n",
+    )
+    .unwrap();
+    [
+        "base",
+        "overlays/local",
+        "overlays/production",
+        "overlays/local-nodeport",
+    ]
+    .iter()
+    .map(|which| {
+        let yaml = run_ok(
+            &format!("kubectl kustomize {name}/k8s/{which}"),
+            Command::new("kubectl")
+                .arg("kustomize")
+                .arg(k8s.join(which)),
+        );
+        // As JSON documents: PyYAML (under kubernetes-validate) takes a
+        // plain `<<`, which Go's YAML writes unquoted, for a merge key.
+        let docs: Vec<String> = serde_yaml::Deserializer::from_str(&yaml)
+            .map(|d| {
+                let v = serde_json::Value::deserialize(d).unwrap();
+                serde_json::to_string(&v).unwrap()
+            })
+            .collect();
+        let file = into.join(format!("{name}-{}.yaml", which.replace('/', "-")));
+        std::fs::write(&file, docs.join("\n---\n")).unwrap();
+        file
+    })
+    .collect()
+}
+
+/// kubernetes-validate, strict: every resource against the OpenAPI
+/// schema of its kind, no field it does not know.
+fn validate(files: &[PathBuf]) {
+    for chunk in files.chunks(200) {
+        run_ok(
+            "kubernetes-validate --strict",
+            Command::new("kubernetes-validate")
+                .args(["--strict", "--quiet"])
+                .args(chunk),
+        );
+    }
+}
+
+#[test]
+#[cfg_attr(
+    not(validator_tests),
+    ignore = "validator tier: set BRICKYARD_VALIDATORS=1 (.ci/run does)"
+)]
+fn every_preset_and_catalog_service_exports_valid_manifests() {
+    use brickyard::catalog::{Catalog, Theme};
+    let scratch = tempfile::tempdir().unwrap();
+    let built = scratch.path().join("built");
+    std::fs::create_dir(&built).unwrap();
+    let catalog = Catalog::load(&[]).unwrap();
+    let mut projects: Vec<(String, Vec<String>)> = catalog
+        .presets()
+        .map(|p| {
+            (
+                format!("preset-{}", p.id),
+                vec!["--preset".into(), p.id.clone()],
+            )
+        })
+        .collect();
+    for e in catalog
+        .entries()
+        .filter(|e| !e.services.is_empty() || e.theme == Theme::App)
+    {
+        let flag = format!("--{}", e.theme.id());
+        projects.push((e.id.clone(), vec![flag, e.id.clone()]));
+    }
+    let mut files = Vec::new();
+    let mut figures = BTreeMap::new();
+    for (name, args) in &projects {
+        let project = scratch.path().join(name);
+        let out = brickyard()
+            .args(["new", "--yes", "-q"])
+            .args(args)
+            .arg(&project)
+            .output()
+            .unwrap();
+        if !out.status.success() {
+            // An entry that needs a pick `--yes` cannot make (an app for a
+            // tunnel): the generate tests cover those combinations.
+            let err = stderr_of(&out);
+            assert!(err.contains("needs"), "{name}: {err}");
+            continue;
+        }
+        let report =
+            export(&project, &project.join("k8s")).unwrap_or_else(|e| panic!("{name}: {e}"));
+        files.extend(build_overlays(name, &project.join("k8s"), &built));
+        figures.insert(
+            name.clone(),
+            (report["resources"].clone(), report["counts"].clone()),
+        );
+    }
+    assert!(figures.len() >= 20, "only {} projects", figures.len());
+    validate(&files);
+    for (name, (resources, counts)) in figures.iter().filter(|(n, _)| n.starts_with("preset-")) {
+        eprintln!("{name}: resources {resources}, report {counts}");
+    }
+}
+
+#[test]
+#[cfg_attr(
+    not(validator_tests),
+    ignore = "validator tier: set BRICKYARD_VALIDATORS=1 (.ci/run does)"
+)]
+fn every_compose_file_the_engine_reads_exports_valid_manifests() {
+    let scratch = tempfile::tempdir().unwrap();
+    let built = scratch.path().join("built");
+    std::fs::create_dir(&built).unwrap();
+    let mut files = Vec::new();
+    for (i, (dir, config)) in readable_fixtures().iter().enumerate() {
+        if config["services"].as_object().is_none_or(|s| s.is_empty()) {
+            continue;
+        }
+        let name = format!("{i:03}-{}", dir.file_name().unwrap().to_string_lossy());
+        let k8s = scratch.path().join(&name);
+        export(dir, &k8s).unwrap_or_else(|e| panic!("{name}: {e}"));
+        files.extend(build_overlays(&name, &k8s, &built));
+    }
+    assert!(files.len() >= 400, "only {} builds", files.len());
+    validate(&files);
+}
+
+// ---- cluster tier -----------------------------------------------------------
+
+#[test]
+#[cfg_attr(
+    not(kube_tests),
+    ignore = "cluster tier: set BRICKYARD_KUBE_TESTS=1 with a kubeconfig (README: on kind)"
+)]
+fn the_local_overlay_comes_up_on_a_cluster() {
+    let kubectl = |args: &[&str]| -> String {
+        run_ok(
+            &format!("kubectl {}", args.join(" ")),
+            Command::new("kubectl").args(args),
+        )
+    };
+    kubectl(&["version"]);
+    let (_dir, project) = new_project(&["--preset", "minimal"]);
+    // The app's image: built here, then handed to the cluster.
+    in_dir(&project)
+        .args(["up", "--no-wait", "-q"])
+        .assert()
+        .success();
+    in_dir(&project).args(["down", "-q"]).assert().success();
+    in_dir(&project)
+        .args(["export", "kubernetes", "-q"])
+        .assert()
+        .success();
+    let ns = project.file_name().unwrap().to_string_lossy().to_string();
+    if let Ok(cluster) = std::env::var("KIND_CLUSTER") {
+        run_ok(
+            "kind load",
+            Command::new("kind").args([
+                "load",
+                "docker-image",
+                &format!("{ns}-app"),
+                "--name",
+                &cluster,
+            ]),
+        );
+    }
+    let overlay = project.join("k8s/overlays/local");
+    kubectl(&["apply", "-k", overlay.to_str().unwrap()]);
+    let cleanup = scopeguard(|| {
+        let _ = Command::new("kubectl")
+            .args(["delete", "namespace", &ns, "--wait=false"])
+            .output();
+    });
+    kubectl(&[
+        "-n",
+        &ns,
+        "rollout",
+        "status",
+        "deployment/app",
+        "--timeout=300s",
+    ]);
+    kubectl(&[
+        "-n",
+        &ns,
+        "wait",
+        "--for=condition=Ready",
+        "pod",
+        "--all",
+        "--timeout=300s",
+    ]);
+    let health = kubectl(&[
+        "-n",
+        &ns,
+        "exec",
+        "deployment/app",
+        "--",
+        "python3",
+        "-c",
+        "import urllib.request;print(urllib.request.urlopen('http://127.0.0.1:8000/health').read().decode())",
+    ]);
+    assert!(health.contains("ok"), "{health}");
+    drop(cleanup);
+}
+
+/// Runs `f` when dropped, so a failed assertion still cleans the cluster.
+fn scopeguard(f: impl FnOnce()) -> impl Drop {
+    struct Guard<F: FnOnce()>(Option<F>);
+    impl<F: FnOnce()> Drop for Guard<F> {
+        fn drop(&mut self) {
+            if let Some(f) = self.0.take() {
+                f();
+            }
+        }
+    }
+    Guard(Some(f))
+}
