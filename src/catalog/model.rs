@@ -108,6 +108,10 @@ pub struct Entry {
     /// so picking it makes brickyard write one.
     #[serde(default, skip_serializing_if = "is_false")]
     pub runs_compose_file: bool,
+    /// Picking it also writes k8s/: the stack's Kubernetes manifests, made
+    /// from compose.yaml as `brickyard export kubernetes` makes them.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub exports_kubernetes: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub requires: Vec<Requirement>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -18,43 +18,25 @@ use crate::ui::Ui;
 
 /// What an export wrote last (path -> SHA-256), so the next one can tell
 /// its own files from files a person edited.
-const RECORD: &str = ".brickyard-export.json";
+pub const RECORD: &str = ".brickyard-export.json";
 /// Files a person is meant to edit: written when missing, never replaced.
 const STARTING_POINTS: &str = "overlays/production/";
 
 pub fn kubernetes(ui: Ui, dir: &Path, args: &ExportKubernetesArgs) -> Result<()> {
     let t0 = Instant::now();
-    let opts = project_options(dir, &args.stack);
-    let loaded = compose::load(&opts)?;
-    for w in &loaded.warnings {
-        ui.warn(w);
-    }
-    let project = loaded.project;
-    let export = translate(&ui, &project, &opts)?;
-    let out = args
-        .output
-        .clone()
-        .unwrap_or_else(|| project.working_dir.join("k8s"));
-    let written = write_export(&out, &export.files, args.force)?;
+    let (out, export, written) = export_to(&ui, dir, args)?;
     let elapsed = t0.elapsed();
     if args.json {
         ui.data(export.report.to_json().trim_end());
         return Ok(());
     }
     let c = export.report.counts();
-    let kinds: Vec<String> = export
-        .report
-        .resources
-        .iter()
-        .map(|(k, n)| format!("{n} {k}"))
-        .collect();
     ui.done(format!(
-        "wrote {} ({} files changed, {:.0} ms): {} resources ({})",
+        "wrote {} ({} files changed, {:.0} ms): {}",
         out.display(),
         written,
         elapsed.as_secs_f64() * 1000.0,
-        export.report.resource_total(),
-        kinds.join(", ")
+        resources_line(&export)
     ));
     ui.status(format!(
         "every compose key: {} translated, {} approximated, {} not translated; see {}",
@@ -68,6 +50,58 @@ pub fn kubernetes(ui: Ui, dir: &Path, args: &ExportKubernetesArgs) -> Result<()>
         out.join("overlays/local").display()
     ));
     Ok(())
+}
+
+/// k8s/ of a project whose containers pick asks for it, made again from
+/// its compose.yaml (by `new`, `update`, `add` and `remove`). What it
+/// wrote, to say, when it changed anything.
+pub fn refresh(ui: &Ui, dir: &Path) -> Result<Option<String>> {
+    let args = ExportKubernetesArgs {
+        stack: crate::cli::StackArgs::default(),
+        output: None,
+        json: false,
+        force: false,
+    };
+    let (_, export, written) = export_to(ui, dir, &args).context(
+        "writing the Kubernetes manifests (k8s/); `brickyard export kubernetes` tries again",
+    )?;
+    Ok((written > 0).then(|| {
+        format!(
+            "k8s/: {} for a cluster (REPORT.md says what became of each compose key)",
+            resources_line(&export)
+        )
+    }))
+}
+
+fn resources_line(export: &Export) -> String {
+    let kinds: Vec<String> = export
+        .report
+        .resources
+        .iter()
+        .map(|(k, n)| format!("{n} {k}"))
+        .collect();
+    format!(
+        "{} resources ({})",
+        export.report.resource_total(),
+        kinds.join(", ")
+    )
+}
+
+/// Loads, translates and writes; where it wrote, what, and how many files changed.
+fn export_to(ui: &Ui, dir: &Path, args: &ExportKubernetesArgs) -> Result<(PathBuf, Export, usize)> {
+    let opts = project_options(dir, &args.stack);
+    let loaded = compose::load(&opts)?;
+    for w in &loaded.warnings {
+        ui.warn(w);
+    }
+    let project = loaded.project;
+    let export = translate(ui, &project, &opts)?;
+    let out = args
+        .output
+        .clone()
+        .unwrap_or_else(|| project.working_dir.join("k8s"));
+    let written = write_export(&out, &export.files, args.force)?;
+    Ok((out, export, written))
 }
 
 /// The project, and the same files loaded again with every `.env`

@@ -82,12 +82,36 @@ fn finish(ui: Ui, catalog: &Catalog, args: &NewArgs, plan: &Plan, told: bool) ->
     }
     let count = files.len();
     if args.force && args.path.is_dir() {
-        return overwrite(ui, plan, &args.path, &files);
+        overwrite(ui, plan, &args.path, &files)?;
+        if let Some(said) = kubernetes(ui, plan, &args.path)? {
+            ui.status(said);
+        }
+        return Ok(());
     }
+    let existed = args.path.exists();
     let files = crate::project::state::with_base(files);
     let written = write::write(&args.path, &files, args.force)?;
-    report_written(ui, plan, &args.path, count, &written);
+    let k8s = match kubernetes(ui, plan, &args.path) {
+        Ok(said) => said,
+        Err(e) => {
+            // All or nothing: a project made here goes again.
+            if !existed {
+                let _ = std::fs::remove_dir_all(&args.path);
+            }
+            return Err(e);
+        }
+    };
+    report_written(ui, plan, &args.path, count, &written, k8s);
     Ok(())
+}
+
+/// k8s/, when the containers pick asks for it: made from compose.yaml as
+/// written, as `brickyard export kubernetes` makes it.
+pub fn kubernetes(ui: Ui, plan: &Plan, dir: &Path) -> Result<Option<String>> {
+    if plan.entries.iter().any(|e| e.exports_kubernetes) {
+        return super::export::refresh(&ui, dir);
+    }
+    Ok(None)
 }
 
 /// `--force` into an existing directory: all or nothing, every replaced,
@@ -129,7 +153,14 @@ fn overwrite(ui: Ui, plan: &Plan, dir: &Path, files: &[generate::GeneratedFile])
     Ok(())
 }
 
-fn report_written(ui: Ui, plan: &Plan, path: &Path, count: usize, written: &write::Written) {
+fn report_written(
+    ui: Ui,
+    plan: &Plan,
+    path: &Path,
+    count: usize,
+    written: &write::Written,
+    k8s: Option<String>,
+) {
     let dir = path.display();
     ui.done(format!(
         "created {} ({} files{})",
@@ -141,6 +172,9 @@ fn report_written(ui: Ui, plan: &Plan, path: &Path, count: usize, written: &writ
             format!(", {} replaced", written.replaced.len())
         }
     ));
+    if let Some(k8s) = k8s {
+        ui.status(format!("  {k8s}"));
+    }
     if !ui.quiet {
         ui.status(urls(plan));
         ui.status(next_steps(plan, path));
@@ -239,7 +273,11 @@ fn ask(
 /// to run the app.
 fn next_steps(plan: &Plan, dir: &Path) -> String {
     let dir = dir.display();
-    if plan.entries.iter().any(|e| e.runs_compose_file) {
+    if plan.entries.iter().any(|e| e.exports_kubernetes) {
+        format!(
+            "\nNext:\n  cd {dir}\n  brickyard up                          # on this machine\n  kubectl apply -k k8s/overlays/local   # on a cluster: k8s/overlays/local/README.md first"
+        )
+    } else if plan.entries.iter().any(|e| e.runs_compose_file) {
         format!("\nNext:\n  cd {dir}\n  brickyard up")
     } else {
         format!(

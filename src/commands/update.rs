@@ -269,6 +269,12 @@ fn run(
             ),
         }));
     }
+    match super::new::kubernetes(ui, &plan, dir) {
+        Ok(Some(said)) => ui.status(said),
+        Ok(None) => {}
+        // The update itself holds: only k8s/ is behind compose.yaml.
+        Err(e) => ui.warn(format!("{e:#}")),
+    }
     if changed == 0 {
         ui.done(format!("{} is up to date", plan.project));
     } else {
@@ -471,6 +477,14 @@ fn undo(ui: Ui, dir: &Path) -> Result<()> {
     }
     for p in created.iter().filter(|p| !p.starts_with(".brickyard/")) {
         ui.status(format!("removed  {p}"));
+    }
+    // k8s/ follows compose.yaml back, when brickyard made it.
+    if dir.join("k8s").join(super::export::RECORD).is_file() {
+        match super::export::refresh(&ui, dir) {
+            Ok(Some(said)) => ui.status(said),
+            Ok(None) => {}
+            Err(e) => ui.warn(format!("{e:#}")),
+        }
     }
     ui.done("the files are as they were; `brickyard update --undo` again redoes");
     Ok(())

@@ -219,6 +219,10 @@ const NOT_BOOTED: &[(&str, &str)] = &[
     ),
     ("podman", "the engine tests run on Podman"),
     (
+        "kubernetes",
+        "no cluster can start on the build machines; with one, BRICKYARD_KUBE_TESTS=1 applies the local overlay (`the_local_overlay_comes_up_on_a_cluster`)",
+    ),
+    (
         "cloudflared",
         "needs the internet (Cloudflare's edge); profile `share`",
     ),
@@ -250,6 +254,9 @@ fn validated(entry: &Entry) -> String {
     }
     if !entry.services.is_empty() {
         by.push("docker compose config".into());
+    }
+    if !entry.services.is_empty() || entry.exports_kubernetes {
+        by.push("its Kubernetes manifests: kubectl kustomize, kubernetes-validate --strict".into());
     }
     if by.is_empty() {
         "nothing to check".into()

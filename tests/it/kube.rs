@@ -30,9 +30,14 @@ fn in_dir(dir: &Path) -> assert_cmd::Command {
 
 /// Exports the project in `dir` to `out`; the report as JSON.
 fn export(dir: &Path, out: &Path) -> Result<Value, String> {
+    export_with(dir, out, &[])
+}
+
+fn export_with(dir: &Path, out: &Path, args: &[String]) -> Result<Value, String> {
     let o = in_dir(dir)
         .args(["export", "kubernetes", "--json", "-o"])
         .arg(out)
+        .args(args)
         .output()
         .unwrap();
     if !o.status.success() {
@@ -332,6 +337,55 @@ fn an_export_of_a_generated_project_names_what_it_wrote() {
     assert!(report.contains("## app"), "{report}");
 }
 
+#[test]
+fn new_with_kubernetes_writes_k8s_and_add_and_remove_keep_it_in_step() {
+    let (_dir, project) = new_project(&[
+        "--containers",
+        "kubernetes",
+        "--services",
+        "postgres",
+        "--monitoring",
+        "none",
+    ]);
+    let k8s = project.join("k8s");
+    let base = read(&k8s.join("base/kustomization.yaml"));
+    assert!(
+        base.contains("postgres.yaml") && base.contains("app.yaml"),
+        "{base}"
+    );
+    assert!(read(&project.join("README.md")).contains("kubectl apply -k k8s/overlays/local"));
+    let env = read(&project.join(".env"));
+    let password = env
+        .lines()
+        .find_map(|l| l.strip_prefix("POSTGRES_PASSWORD="))
+        .unwrap()
+        .to_string();
+    assert!(read(&k8s.join("overlays/local/secrets.env")).contains(&password));
+    assert!(!read(&k8s.join("base/app.yaml")).contains(&password));
+
+    let out = in_dir(&project).args(["add", "redis"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("k8s/"), "{}", stderr_of(&out));
+    assert!(read(&k8s.join("base/app.yaml")).contains("key: REDIS_PASSWORD"));
+    assert!(k8s.join("base/redis.yaml").is_file());
+
+    in_dir(&project)
+        .args(["remove", "redis", "-q"])
+        .assert()
+        .success();
+    assert!(!k8s.join("base/redis.yaml").exists());
+    assert!(!read(&k8s.join("base/app.yaml")).contains("REDIS_PASSWORD"));
+
+    in_dir(&project)
+        .args(["update", "--undo", "-q"])
+        .assert()
+        .success();
+    assert!(
+        k8s.join("base/redis.yaml").is_file(),
+        "undo left k8s/ behind compose.yaml"
+    );
+}
+
 // ---- validator tier -------------------------------------------------------
 
 fn run_ok(what: &str, cmd: &mut Command) -> String {
@@ -447,8 +501,19 @@ fn every_preset_and_catalog_service_exports_valid_manifests() {
             assert!(err.contains("needs"), "{name}: {err}");
             continue;
         }
-        let report =
-            export(&project, &project.join("k8s")).unwrap_or_else(|e| panic!("{name}: {e}"));
+        // Every service, those of profiles (tools run now and then) too.
+        let profiles = stdout_of(
+            &in_dir(&project)
+                .args(["config", "--profiles"])
+                .output()
+                .unwrap(),
+        );
+        let every_profile: Vec<String> = profiles
+            .lines()
+            .flat_map(|p| ["--profile".to_string(), p.to_string()])
+            .collect();
+        let report = export_with(&project, &project.join("k8s"), &every_profile)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         files.extend(build_overlays(name, &project.join("k8s"), &built));
         figures.insert(
             name.clone(),

@@ -1047,7 +1047,7 @@ fn a_project_without_a_local_stack_says_so_everywhere() {
         &["--containers", "none", "--services", "postgres", "--yes"],
     );
     assert!(
-        err.contains("PostgreSQL needs one of compose or podman")
+        err.contains("PostgreSQL needs one of compose, kubernetes or podman")
             && err.contains("runs as a container of the local stack")
             && err.contains("--containers compose"),
         "{err}"
