@@ -24,7 +24,7 @@ const STARTING_POINTS: &str = "overlays/production/";
 
 pub fn kubernetes(ui: Ui, dir: &Path, args: &ExportKubernetesArgs) -> Result<()> {
     let t0 = Instant::now();
-    let (out, export, written) = export_to(&ui, dir, args)?;
+    let (out, export, written) = export_to(&ui, dir, args, true)?;
     let elapsed = t0.elapsed();
     if args.json {
         ui.data(export.report.to_json().trim_end());
@@ -62,7 +62,7 @@ pub fn refresh(ui: &Ui, dir: &Path) -> Result<Option<String>> {
         json: false,
         force: false,
     };
-    let (_, export, written) = export_to(ui, dir, &args).context(
+    let (_, export, written) = export_to(ui, dir, &args, false).context(
         "writing the Kubernetes manifests (k8s/); `brickyard export kubernetes` tries again",
     )?;
     Ok((written > 0).then(|| {
@@ -88,7 +88,12 @@ fn resources_line(export: &Export) -> String {
 }
 
 /// Loads, translates and writes; where it wrote, what, and how many files changed.
-fn export_to(ui: &Ui, dir: &Path, args: &ExportKubernetesArgs) -> Result<(PathBuf, Export, usize)> {
+fn export_to(
+    ui: &Ui,
+    dir: &Path,
+    args: &ExportKubernetesArgs,
+    hold_lock: bool,
+) -> Result<(PathBuf, Export, usize)> {
     let opts = project_options(dir, &args.stack);
     let loaded = compose::load(&opts)?;
     for w in &loaded.warnings {
@@ -100,6 +105,16 @@ fn export_to(ui: &Ui, dir: &Path, args: &ExportKubernetesArgs) -> Result<(PathBu
         .output
         .clone()
         .unwrap_or_else(|| project.working_dir.join("k8s"));
+    // One writer at a time (`update` holds this lock already when it
+    // calls `refresh`): the second export waits, then sees the first's files.
+    let _lock = match hold_lock {
+        true => Some(crate::project::lock::hold(
+            &project.working_dir,
+            std::time::Duration::from_secs(120),
+            || ui.status("waiting for another brickyard command changing this project to finish"),
+        )?),
+        false => None,
+    };
     let written = write_export(&out, &export.files, args.force)?;
     Ok((out, export, written))
 }

@@ -6,8 +6,10 @@
 //! `commands::export` loads the project and writes them.
 
 pub mod names;
+pub mod probes;
 pub mod report;
 pub mod secrets;
+pub mod volumes;
 pub mod workload;
 
 use std::collections::BTreeMap;

@@ -4,7 +4,6 @@
 //! key it has.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
@@ -12,12 +11,10 @@ use super::Resource;
 use super::names::{dns_label, labels, port_name, selector};
 use super::report::{Outcome, Report};
 use super::secrets::{self, Secret};
-use crate::compose::model::{Healthcheck, Project, Service, ServiceVolume};
+use crate::compose::model::{Project, Service};
 
 /// The image the init containers that wait for a dependency run.
 pub const WAIT_IMAGE: &str = "busybox:1.36.1";
-/// A ConfigMap holds at most 1 MiB; leave room for its metadata.
-const CONFIG_MAP_BYTES: u64 = 900 * 1024;
 /// What a claim asks for when compose says nothing of size.
 pub const CLAIM_SIZE: &str = "1Gi";
 
@@ -109,8 +106,9 @@ pub fn translate(ctx: &mut Context, name: &str, svc: &Service) -> Vec<Resource> 
             "environment",
             Outcome::Translated,
             format!(
-                "container env ({} entries; {from_secret} read from Secret `{}`, whose values come from .env)",
+                "container env ({} {}; {from_secret} read from Secret `{}`, whose values come from .env)",
                 env_list.len(),
+                if env_list.len() == 1 { "entry" } else { "entries" },
                 ctx.secret.name
             ),
         );
@@ -229,7 +227,7 @@ pub fn translate(ctx: &mut Context, name: &str, svc: &Service) -> Vec<Resource> 
 
     // Probes from the healthcheck.
     if let Some(h) = &health {
-        match probes(h, &names) {
+        match super::probes::probes(h, &names) {
             Some((probes, how)) => {
                 for (k, v) in probes {
                     container.insert(k.into(), v);
@@ -248,7 +246,7 @@ pub fn translate(ctx: &mut Context, name: &str, svc: &Service) -> Vec<Resource> 
     }
 
     // Volumes: claims, ConfigMaps, emptyDirs.
-    let mounts = volumes(ctx, name, svc, &mut out);
+    let mounts = super::volumes::volumes(ctx, name, svc, &mut out);
     handled.extend(["volumes", "configs", "tmpfs"]);
     if !mounts.mounts.is_empty() {
         container.insert("volumeMounts".into(), Value::Array(mounts.mounts));
@@ -261,6 +259,26 @@ pub fn translate(ctx: &mut Context, name: &str, svc: &Service) -> Vec<Resource> 
     let mut pod = serde_json::Map::new();
     pod.insert("automountServiceAccountToken".into(), json!(false));
     pod.insert("securityContext".into(), pod_security);
+    if svc.init == Some(true) {
+        // The pod's pause process becomes PID 1: it reaps orphans, and the
+        // program gets the default handling of SIGTERM, as under an init.
+        pod.insert("shareProcessNamespace".into(), json!(true));
+        ctx.report.add(
+            name,
+            "init",
+            Outcome::Approximated,
+            "`shareProcessNamespace: true`: the pod's pause process is PID 1 and reaps orphans, so the program is not PID 1 (as under an init); the pod's containers see each other's processes",
+        );
+        handled.insert("init");
+    } else if svc.init == Some(false) {
+        ctx.report.add(
+            name,
+            "init",
+            Outcome::Translated,
+            "no init process: the program is PID 1, as in a pod by default",
+        );
+        handled.insert("init");
+    }
     let init = wait_containers(ctx, name, svc);
     handled.insert("depends_on");
     if !init.is_empty() {
@@ -298,7 +316,7 @@ pub fn translate(ctx: &mut Context, name: &str, svc: &Service) -> Vec<Resource> 
     if let Some(grace) = svc.stop_grace_period {
         pod.insert(
             "terminationGracePeriodSeconds".into(),
-            json!(seconds(grace.0)),
+            json!(super::probes::seconds(grace.0)),
         );
         ctx.report.add(
             name,
@@ -622,524 +640,6 @@ pub fn reachable_ports(svc: &Service) -> Vec<(u32, String)> {
         }
     }
     out
-}
-
-/// A URL the check fetches from its own container, when the check is only
-/// that fetch: then an HTTP probe does the same.
-fn http_target(test: &[String]) -> Option<(String, u32, String)> {
-    let (kind, words) = test.split_first()?;
-    let tool = match kind.as_str() {
-        "CMD" => words.first()?.rsplit('/').next()?.to_string(),
-        _ => return None,
-    };
-    if !matches!(
-        tool.as_str(),
-        "curl" | "wget" | "node" | "python" | "python3"
-    ) {
-        return None;
-    }
-    let urls: Vec<&str> = words
-        .iter()
-        .flat_map(|w| w.split(['\'', '"', ' ', '(', ')']))
-        .filter(|w| w.starts_with("http://") || w.starts_with("https://"))
-        .collect();
-    let [url] = urls.as_slice() else { return None };
-    let (scheme, rest) = url.split_once("://")?;
-    let (host_port, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], rest[i..].to_string()),
-        None => (rest, "/".to_string()),
-    };
-    let (host, port) = match host_port.rsplit_once(':') {
-        Some((h, p)) => (h, p.parse().ok()?),
-        None => (host_port, if scheme == "https" { 443 } else { 80 }),
-    };
-    matches!(host, "127.0.0.1" | "localhost" | "0.0.0.0" | "[::1]")
-        .then(|| (scheme.to_uppercase(), port, path))
-}
-
-fn seconds(nanos: i64) -> i64 {
-    ((nanos + 999_999_999) / 1_000_000_000).max(1)
-}
-
-/// Readiness, liveness and startup probes from one healthcheck, with the
-/// report's note; None when the healthcheck is disabled.
-fn probes(
-    h: &Healthcheck,
-    names: &BTreeMap<String, String>,
-) -> Option<(Vec<(&'static str, Value)>, String)> {
-    if h.disable || h.test.first().is_some_and(|t| t == "NONE") || h.test.is_empty() {
-        return None;
-    }
-    let ns = |d: Option<crate::compose::model::Duration>, default: i64| {
-        d.map(|d| d.0).unwrap_or(default * 1_000_000_000)
-    };
-    let interval = seconds(ns(h.interval, 30));
-    let timeout = seconds(ns(h.timeout, 30));
-    let retries = h.retries.unwrap_or(3).max(1);
-    let start_period = h.start_period.map(|d| d.0).unwrap_or(0) / 1_000_000_000;
-    let start_every = seconds(ns(h.start_interval, 5)).min(interval);
-    let (action, how) = match http_target(&h.test) {
-        Some((scheme, port, path)) => (
-            json!({"httpGet": {"path": path, "port": port, "scheme": scheme}}),
-            format!("HTTP probes (GET {path} on port {port}), as the check fetches"),
-        ),
-        None => (
-            json!({"exec": {"command": exec_command(&h.test, names)}}),
-            "exec probes running the same check".to_string(),
-        ),
-    };
-    let with = |extra: Value| {
-        let mut p = action.as_object().cloned().unwrap_or_default();
-        for (k, v) in extra.as_object().cloned().unwrap_or_default() {
-            p.insert(k, v);
-        }
-        Value::Object(p)
-    };
-    let startup_failures = ((start_period + interval * retries) + start_every - 1) / start_every;
-    let probes = vec![
-        (
-            "startupProbe",
-            with(
-                json!({"periodSeconds": start_every, "timeoutSeconds": timeout, "failureThreshold": startup_failures.max(1)}),
-            ),
-        ),
-        (
-            "readinessProbe",
-            with(
-                json!({"periodSeconds": interval, "timeoutSeconds": timeout, "failureThreshold": retries}),
-            ),
-        ),
-        (
-            "livenessProbe",
-            with(
-                json!({"periodSeconds": interval, "timeoutSeconds": timeout, "failureThreshold": retries}),
-            ),
-        ),
-    ];
-    Some((
-        probes,
-        format!(
-            "{how}: readiness and liveness every {interval}s (timeout {timeout}s, {retries} failures), startup allows {}s; a failing liveness probe restarts the container, where Compose only marks it unhealthy",
-            startup_failures * start_every
-        ),
-    ))
-}
-
-/// The probe's command. Exec probes expand no `$(VAR)`, so a check that
-/// needs a secret reads it from the environment through a shell.
-fn exec_command(test: &[String], names: &BTreeMap<String, String>) -> Vec<String> {
-    let Some((kind, words)) = test.split_first() else {
-        return Vec::new();
-    };
-    if kind == "CMD-SHELL" {
-        return vec![
-            "/bin/sh".into(),
-            "-c".into(),
-            secrets::shell_expansion(&words.join(" "), names),
-        ];
-    }
-    if words.iter().all(|w| secrets::vars_in(w).is_empty()) {
-        return words.to_vec();
-    }
-    let line: Vec<String> = words
-        .iter()
-        .map(|w| {
-            if secrets::vars_in(w).is_empty() {
-                shell_words::quote(w).into_owned()
-            } else {
-                let escaped: String = secrets::pieces(w)
-                    .into_iter()
-                    .map(|p| match p {
-                        secrets::Piece::Text(t) => t
-                            .chars()
-                            .flat_map(|c| {
-                                let escape = matches!(c, '\\' | '"' | '$' | '`');
-                                escape.then_some('\\').into_iter().chain([c])
-                            })
-                            .collect(),
-                        secrets::Piece::Var(v) => {
-                            format!("${{{}}}", names.get(v).map(String::as_str).unwrap_or(v))
-                        }
-                    })
-                    .collect();
-                format!("\"{escaped}\"")
-            }
-        })
-        .collect();
-    vec!["/bin/sh".into(), "-c".into(), line.join(" ")]
-}
-
-#[derive(Default)]
-struct Mounts {
-    mounts: Vec<Value>,
-    volumes: Vec<Value>,
-    claims: Vec<Value>,
-}
-
-fn volumes(ctx: &mut Context, name: &str, svc: &Service, out: &mut Vec<Resource>) -> Mounts {
-    let mut m = Mounts::default();
-    let wd = ctx.input.project.working_dir.clone();
-    for (i, v) in svc.volumes.iter().enumerate() {
-        let key = format!("volumes[{}] {}", i, v.target);
-        match v.kind.as_str() {
-            "volume" if !v.source.is_empty() => {
-                let claim = dns_label(&v.source);
-                m.mounts.push(mount(
-                    &claim,
-                    &v.target,
-                    v.read_only,
-                    &v.volume
-                        .as_ref()
-                        .map(|x| x.subpath.clone())
-                        .unwrap_or_default(),
-                ));
-                if !m
-                    .claims
-                    .iter()
-                    .any(|c| c["metadata"]["name"] == json!(claim))
-                {
-                    m.claims.push(json!({
-                        "metadata": {"name": claim, "labels": labels(ctx.input.project, name)},
-                        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": CLAIM_SIZE}}},
-                    }));
-                }
-                let shared = ctx.volume_users.get(&v.source).map(Vec::len).unwrap_or(0) > 1;
-                let note = format!(
-                    "PersistentVolumeClaim `{claim}` of the StatefulSet ({CLAIM_SIZE}, ReadWriteOnce; size it in the production overlay)"
-                );
-                if shared {
-                    ctx.report.add(name, &key, Outcome::Approximated, format!("{note}; other services mount volume `{}` too, and each gets a claim of its own: the data is not shared", v.source));
-                } else {
-                    ctx.report.add(name, &key, Outcome::Translated, note);
-                }
-            }
-            "volume" | "tmpfs" => {
-                let vol = format!("scratch-{i}");
-                m.mounts.push(mount(&vol, &v.target, v.read_only, ""));
-                let mut empty = json!({});
-                if v.kind == "tmpfs" {
-                    empty["medium"] = json!("Memory");
-                    if let Some(t) = &v.tmpfs
-                        && t.size.0 > 0
-                    {
-                        empty["sizeLimit"] = json!(t.size.0.to_string());
-                    }
-                    ctx.report
-                        .add(name, &key, Outcome::Translated, "emptyDir in memory");
-                } else {
-                    ctx.report.add(
-                        name,
-                        &key,
-                        Outcome::Approximated,
-                        "emptyDir: an anonymous volume lives as long as the pod",
-                    );
-                }
-                m.volumes.push(json!({"name": vol, "emptyDir": empty}));
-            }
-            "bind" => match bind_config_map(ctx.input.project, name, v, &wd) {
-                Ok(FileMount {
-                    config_map,
-                    volume,
-                    mount,
-                    note,
-                }) => {
-                    out.push(Resource::new(config_map, name));
-                    m.volumes.push(volume);
-                    m.mounts.push(mount);
-                    let outcome = if v.read_only {
-                        Outcome::Translated
-                    } else {
-                        Outcome::Approximated
-                    };
-                    let note = if v.read_only {
-                        note
-                    } else {
-                        format!("{note}; read-only, where the bind mount was writable")
-                    };
-                    ctx.report.add(name, &key, outcome, note);
-                }
-                Err(why) => ctx.report.add(name, &key, Outcome::NotTranslated, why),
-            },
-            other => ctx.report.add(
-                name,
-                &key,
-                Outcome::NotTranslated,
-                format!("a `{other}` mount has no Kubernetes counterpart brickyard writes"),
-            ),
-        }
-    }
-    for (i, t) in svc.tmpfs.iter().enumerate() {
-        let path = t.split(':').next().unwrap_or(t);
-        let vol = format!("tmpfs-{i}");
-        m.mounts.push(mount(&vol, path, false, ""));
-        m.volumes
-            .push(json!({"name": vol, "emptyDir": {"medium": "Memory"}}));
-        let note = if path == t {
-            "emptyDir in memory".to_string()
-        } else {
-            format!(
-                "emptyDir in memory (options `{}` dropped)",
-                &t[path.len() + 1..]
-            )
-        };
-        ctx.report.add(
-            name,
-            &format!("tmpfs[{i}] {path}"),
-            if path == t {
-                Outcome::Translated
-            } else {
-                Outcome::Approximated
-            },
-            note,
-        );
-    }
-    for (i, c) in svc.configs.iter().enumerate() {
-        let key = format!("configs[{i}] {}", c.source);
-        match config_map_of_config(ctx.input.project, name, &c.source) {
-            Ok(cm) => {
-                let cm_name = cm.value["metadata"]["name"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string();
-                let target = if c.target.is_empty() {
-                    format!("/{}", c.source)
-                } else {
-                    c.target.clone()
-                };
-                let vol = format!("config-{i}");
-                m.volumes
-                    .push(json!({"name": vol, "configMap": {"name": cm_name}}));
-                m.mounts.push(json!({"name": vol, "mountPath": target, "subPath": "content", "readOnly": true}));
-                if !out.iter().any(|r| {
-                    r.value["metadata"]["name"] == json!(cm_name) && r.value["kind"] == "ConfigMap"
-                }) {
-                    out.push(cm);
-                }
-                ctx.report.add(
-                    name,
-                    &key,
-                    Outcome::Translated,
-                    format!("ConfigMap `{cm_name}` at {target}"),
-                );
-            }
-            Err(why) => ctx.report.add(name, &key, Outcome::NotTranslated, why),
-        }
-    }
-    for (i, s) in svc.secrets.iter().enumerate() {
-        ctx.report.add(
-            name,
-            &format!("secrets[{i}] {}", s.source),
-            Outcome::NotTranslated,
-            format!("file secrets are not exported yet: create one (`kubectl create secret generic {} --from-file=FILE`) and mount it in the overlay", dns_label(&s.source)),
-        );
-    }
-    m
-}
-
-fn mount(volume: &str, path: &str, read_only: bool, sub_path: &str) -> Value {
-    let mut v = json!({"name": volume, "mountPath": path});
-    if !sub_path.is_empty() {
-        v["subPath"] = json!(sub_path);
-    }
-    if read_only {
-        v["readOnly"] = json!(true);
-    }
-    v
-}
-
-/// A ConfigMap key for a file's path: ConfigMap keys allow `[-._a-zA-Z0-9]`.
-fn config_key(rel: &str) -> String {
-    rel.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
-/// A project file or directory as a ConfigMap, and how the pod mounts it.
-struct FileMount {
-    config_map: Value,
-    volume: Value,
-    mount: Value,
-    /// The report's line.
-    note: String,
-}
-
-/// A project file or directory mounted into the service -> a ConfigMap
-/// holding its contents, mounted at the same path (a file by `subPath`,
-/// a directory with an item per file, subdirectories kept).
-fn bind_config_map(
-    project: &Project,
-    service: &str,
-    v: &ServiceVolume,
-    wd: &Path,
-) -> Result<FileMount, String> {
-    let source = PathBuf::from(&v.source);
-    let Ok(rel) = source.strip_prefix(wd) else {
-        return Err(format!(
-            "{} is a path of this machine, outside the project: a cluster node does not have it (a hostPath would read the node's own)",
-            v.source
-        ));
-    };
-    let rel_display = if rel.as_os_str().is_empty() {
-        ".".to_string()
-    } else {
-        rel.display().to_string()
-    };
-    let meta = std::fs::metadata(&source).map_err(|_| {
-        format!("./{rel_display} does not exist, so there is nothing to put in a ConfigMap")
-    })?;
-    let mut files: Vec<(String, PathBuf)> = Vec::new();
-    if meta.is_file() {
-        files.push((
-            source
-                .file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned(),
-            source.clone(),
-        ));
-    } else {
-        collect_files(&source, &source, &mut files)
-            .map_err(|e| format!("cannot read ./{rel_display}: {e}"))?;
-        files.sort();
-    }
-    let total: u64 = files
-        .iter()
-        .map(|(_, p)| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))
-        .sum();
-    if total > CONFIG_MAP_BYTES {
-        return Err(format!(
-            "./{rel_display} holds {} KiB, more than a ConfigMap takes (1 MiB): bake it into the image",
-            total / 1024
-        ));
-    }
-    if meta.is_dir() && (files.is_empty() || files.len() > 200) {
-        return Err(format!(
-            "./{rel_display} has {} files: a ConfigMap is for configuration, bake it into the image",
-            files.len()
-        ));
-    }
-    let cm_name = super::names::child_name(service, &v.target);
-    let mut data = serde_json::Map::new();
-    let mut binary = serde_json::Map::new();
-    let mut items = Vec::new();
-    for (rel_path, path) in &files {
-        let bytes =
-            std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let mut key = config_key(rel_path);
-        while data.contains_key(&key) || binary.contains_key(&key) {
-            key.insert(0, '_');
-        }
-        match String::from_utf8(bytes) {
-            Ok(text) => data.insert(key.clone(), json!(text)),
-            Err(e) => {
-                use base64::Engine as _;
-                binary.insert(
-                    key.clone(),
-                    json!(base64::engine::general_purpose::STANDARD.encode(e.into_bytes())),
-                )
-            }
-        };
-        items.push(json!({"key": key, "path": rel_path}));
-    }
-    let mut cm = json!({
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": {"name": cm_name, "labels": labels(project, service)},
-    });
-    if !data.is_empty() {
-        cm["data"] = Value::Object(data);
-    }
-    if !binary.is_empty() {
-        cm["binaryData"] = Value::Object(binary);
-    }
-    let vol_name = format!("files-{}", super::names::short_hash(&v.target));
-    let (volume, mount_value) = if meta.is_file() {
-        let key = items[0]["key"].clone();
-        (
-            json!({"name": vol_name, "configMap": {"name": cm_name}}),
-            json!({"name": vol_name, "mountPath": v.target, "subPath": key, "readOnly": true}),
-        )
-    } else {
-        (
-            json!({"name": vol_name, "configMap": {"name": cm_name, "items": items}}),
-            json!({"name": vol_name, "mountPath": v.target, "readOnly": true}),
-        )
-    };
-    let note = format!(
-        "ConfigMap `{cm_name}` with {} ({} file{}), mounted at {}; export again after editing it",
-        if meta.is_file() {
-            format!("./{rel_display}")
-        } else {
-            format!("./{rel_display}/")
-        },
-        files.len(),
-        if files.len() == 1 { "" } else { "s" },
-        v.target
-    );
-    Ok(FileMount {
-        config_map: cm,
-        volume,
-        mount: mount_value,
-        note,
-    })
-}
-
-fn collect_files(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let path = entry.path();
-        let meta = std::fs::metadata(&path)?;
-        if meta.is_dir() {
-            collect_files(root, &path, out)?;
-        } else if meta.is_file() {
-            let rel = path
-                .strip_prefix(root)
-                .unwrap_or(&path)
-                .to_string_lossy()
-                .replace('\\', "/");
-            out.push((rel, path));
-        }
-        if out.len() > 200 {
-            break;
-        }
-    }
-    Ok(())
-}
-
-/// A compose `configs:` entry -> a ConfigMap with its content under `content`.
-fn config_map_of_config(
-    project: &Project,
-    service: &str,
-    source: &str,
-) -> Result<Resource, String> {
-    let Some(cfg) = project.configs.get(source) else {
-        return Err(format!("config {source} is not defined"));
-    };
-    let content = if !cfg.content.is_empty() {
-        cfg.content.clone()
-    } else if !cfg.file.is_empty() {
-        std::fs::read_to_string(&cfg.file).map_err(|e| format!("cannot read {}: {e}", cfg.file))?
-    } else if !cfg.environment.is_empty() {
-        return Err("a config from an environment variable may hold a secret: not exported".into());
-    } else {
-        return Err("an external config is the cluster's to provide".into());
-    };
-    let cm_name = format!("{}-config-{}", dns_label(&project.name), dns_label(source));
-    Ok(Resource::new(
-        json!({
-            "apiVersion": "v1",
-            "kind": "ConfigMap",
-            "metadata": {"name": cm_name, "labels": labels(project, service)},
-            "data": {"content": content},
-        }),
-        service,
-    ))
 }
 
 fn cpu(cpus: f32) -> String {

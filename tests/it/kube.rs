@@ -321,6 +321,32 @@ fn a_second_export_keeps_what_a_person_edited() {
     assert!(!read(&k8s.join("base/kustomization.yaml")).contains("cache.yaml"));
 }
 
+/// Two exports at once (a person's and an `add`'s, or two terminals): the
+/// second waits for the first, and both succeed.
+#[test]
+fn two_exports_at_once_both_succeed() {
+    let dir = tempfile::tempdir().unwrap();
+    secretive_project(dir.path());
+    // Each round is a fresh start, where both see no k8s/ yet.
+    for round in 0..25 {
+        let _ = std::fs::remove_dir_all(dir.path().join("k8s"));
+        let start = || {
+            Command::new(crate::support::bin())
+                .args(["export", "kubernetes", "-q"])
+                .current_dir(dir.path())
+                .env("CI", "true")
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let (a, b) = (start(), start());
+        for child in [a, b] {
+            let out = child.wait_with_output().unwrap();
+            assert!(out.status.success(), "round {round}: {}", stderr_of(&out));
+        }
+    }
+}
+
 #[test]
 fn an_export_of_a_generated_project_names_what_it_wrote() {
     let (_dir, project) = new_project(&["--preset", "minimal"]);
