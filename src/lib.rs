@@ -78,7 +78,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     }
     if matches!(
         cli.command,
-        Command::New(_) | Command::Update(_) | Command::Add(_) | Command::Remove(_)
+        Command::New(_)
+            | Command::Update(_)
+            | Command::Add(_)
+            | Command::Remove(_)
+            | Command::Export(_)
     ) {
         interrupt::catch();
     }

@@ -77,6 +77,9 @@ fn finish(ui: Ui, catalog: &Catalog, args: &NewArgs, plan: &Plan, told: bool) ->
         for f in &files {
             ui.data(format!("  {}", f.path));
         }
+        if plan.entries.iter().any(|e| e.exports_kubernetes) {
+            ui.data("  k8s/ (made from compose.yaml once it is written, as `brickyard export kubernetes` makes it)");
+        }
         ui.status(ui.dim("dry run: nothing was written"));
         return Ok(());
     }

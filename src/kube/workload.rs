@@ -846,7 +846,7 @@ fn wait_containers(ctx: &mut Context, name: &str, svc: &Service) -> Vec<Value> {
             "name": format!("wait-for-{host}"),
             "image": WAIT_IMAGE,
             "imagePullPolicy": "IfNotPresent",
-            "command": ["sh", "-c", format!("until nc -z -w 2 {host} {port}; do echo waiting for {host}:{port}; sleep 2; done")],
+            "command": ["sh", "-c", wait_script(&host, *port)],
             "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"cpu": "100m", "memory": "32Mi"}},
             "securityContext": {"runAsUser": 65534, "runAsGroup": 65534, "allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true, "capabilities": {"drop": ["ALL"]}},
         }));
@@ -868,6 +868,14 @@ fn wait_containers(ctx: &mut Context, name: &str, svc: &Service) -> Vec<Value> {
         );
     }
     out
+}
+
+/// Waits until `host:port` takes a connection. `nc` with stdin closed
+/// connects and leaves, in every BusyBox (`-z` is missing from some).
+pub fn wait_script(host: &str, port: u32) -> String {
+    format!(
+        "until nc -w 2 {host} {port} </dev/null >/dev/null 2>&1; do echo waiting for {host}:{port}; sleep 2; done; echo {host}:{port} answers"
+    )
 }
 
 fn restart(ctx: &mut Context, name: &str, svc: &Service, handled: &mut BTreeSet<&'static str>) {

@@ -347,6 +347,49 @@ fn two_exports_at_once_both_succeed() {
     }
 }
 
+/// Ctrl-C while an export writes: k8s/ is as it was (absent, or the last
+/// export's), with no staging directory left in it.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_during_an_export_leaves_k8s_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    secretive_project(dir.path());
+    let p = dir.path().to_str().unwrap();
+    let out = crate::support::interrupted(
+        &["-C", p, "export", "kubernetes"],
+        std::time::Duration::from_millis(700),
+    );
+    assert_eq!(out.status.code(), Some(130), "{}", stderr_of(&out));
+    assert!(
+        !dir.path().join("k8s").exists(),
+        "a first export left k8s/ behind"
+    );
+
+    in_dir(dir.path())
+        .args(["export", "kubernetes", "-q"])
+        .assert()
+        .success();
+    let k8s = dir.path().join("k8s");
+    let before: Vec<(String, String)> = crate::support::tree(&k8s)
+        .into_iter()
+        .map(|f| (read(&k8s.join(&f)), f))
+        .map(|(c, f)| (f, c))
+        .collect();
+    let compose = read(&dir.path().join("compose.yaml")).replace("redis:7", "redis:7.4");
+    std::fs::write(dir.path().join("compose.yaml"), compose).unwrap();
+    let out = crate::support::interrupted(
+        &["-C", p, "export", "kubernetes", "--force"],
+        // Two files change (cache.yaml and the record): 250 ms each.
+        std::time::Duration::from_millis(350),
+    );
+    assert_eq!(out.status.code(), Some(130), "{}", stderr_of(&out));
+    let after: Vec<(String, String)> = crate::support::tree(&k8s)
+        .into_iter()
+        .map(|f| (f.clone(), read(&k8s.join(&f))))
+        .collect();
+    assert_eq!(before, after, "an interrupted export changed k8s/");
+}
+
 #[test]
 fn an_export_of_a_generated_project_names_what_it_wrote() {
     let (_dir, project) = new_project(&["--preset", "minimal"]);
@@ -574,6 +617,112 @@ fn every_compose_file_the_engine_reads_exports_valid_manifests() {
     }
     assert!(files.len() >= 400, "only {} builds", files.len());
     validate(&files);
+}
+
+// ---- Docker tier ------------------------------------------------------------
+
+/// The init container that keeps start order, run for real: on a network
+/// where the dependency is not there yet, it waits; once the dependency
+/// answers on its port, it ends, and says so.
+#[test]
+#[cfg_attr(
+    not(docker_tests),
+    ignore = "Docker tier: set BRICKYARD_DOCKER_TESTS=1 (.ci/run does)"
+)]
+fn the_wait_for_a_dependency_waits_until_it_answers() {
+    use crate::docker::{IMAGE, docker, docker_tier, free_ports, stdout, web};
+    docker_tier();
+    let dir = tempfile::tempdir().unwrap();
+    let [port] = free_ports();
+    let compose = format!(
+        "services:\n  db:\n{}  api:\n    image: {IMAGE}\n    command: [sleep, \"3600\"]\n    depends_on:\n      db: {{condition: service_healthy}}\n",
+        web(port, "")
+    );
+    std::fs::write(dir.path().join("compose.yaml"), compose).unwrap();
+    in_dir(dir.path())
+        .args(["export", "kubernetes", "-q"])
+        .assert()
+        .success();
+    let api: serde_yaml::Value =
+        serde_yaml::Deserializer::from_str(&read(&dir.path().join("k8s/base/api.yaml")))
+            .map(|d| serde_yaml::Value::deserialize(d).unwrap())
+            .find(|d| d["kind"] == "Deployment")
+            .unwrap();
+    let wait = &api["spec"]["template"]["spec"]["initContainers"][0];
+    assert_eq!(wait["name"].as_str(), Some("wait-for-db"));
+    let script: Vec<String> = wait["command"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+
+    let tag = format!("by-kube-wait-{}", std::process::id());
+    let cleanup = scopeguard(|| {
+        let _ = docker(&["rm", "-f", &format!("{tag}-waiter"), &format!("{tag}-db")]);
+        let _ = docker(&["network", "rm", &tag]);
+    });
+    assert!(docker(&["network", "create", &tag]).status.success());
+    let mut run = vec!["run", "-d", "--name"];
+    let waiter = format!("{tag}-waiter");
+    run.extend([waiter.as_str(), "--network", &tag, IMAGE]);
+    run.extend(script.iter().map(String::as_str));
+    let started = docker(&run);
+    assert!(
+        started.status.success(),
+        "{}",
+        String::from_utf8_lossy(&started.stderr)
+    );
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    let state = |c: &str| {
+        stdout(&docker(&[
+            "inspect",
+            "--format",
+            "{{.State.Status}} {{.State.ExitCode}}",
+            c,
+        ]))
+    };
+    assert_eq!(
+        state(&waiter),
+        "running 0",
+        "it stopped waiting with nothing there"
+    );
+    let db = format!("{tag}-db");
+    let served = docker(&[
+        "run",
+        "-d",
+        "--name",
+        &db,
+        "--network",
+        &tag,
+        "--network-alias",
+        "db",
+        IMAGE,
+        "httpd",
+        "-f",
+        "-p",
+        "80",
+        "-h",
+        "/",
+    ]);
+    assert!(
+        served.status.success(),
+        "{}",
+        String::from_utf8_lossy(&served.stderr)
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while state(&waiter).starts_with("running") && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    assert_eq!(state(&waiter), "exited 0", "it did not see db answer");
+    let logs = docker(&["logs", &waiter]);
+    assert!(
+        stdout(&logs).contains("waiting for db:80"),
+        "{}",
+        stdout(&logs)
+    );
+    assert!(stdout(&logs).contains("db:80 answers"), "{}", stdout(&logs));
+    drop(cleanup);
 }
 
 // ---- cluster tier -----------------------------------------------------------

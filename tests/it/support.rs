@@ -200,3 +200,23 @@ impl Drop for Pane {
         tmux(&["kill-session", "-t", &self.session]);
     }
 }
+
+/// Runs brickyard with each write step slowed, and sends it SIGINT
+/// `after` the start, as Ctrl-C in a terminal would.
+pub fn interrupted(args: &[&str], after: std::time::Duration) -> std::process::Output {
+    let child = std::process::Command::new(crate::support::bin())
+        .env("CI", "true")
+        .env("BRICKYARD_TEST_WRITE_DELAY_MS", "250")
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(after);
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    child.wait_with_output().unwrap()
+}

@@ -343,26 +343,6 @@ fn snapshot(root: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
         .collect()
 }
 
-/// Runs brickyard with each write step slowed, and sends it SIGINT
-/// `after` the start, as Ctrl-C in a terminal would.
-fn interrupted(args: &[&str], after: std::time::Duration) -> std::process::Output {
-    let child = std::process::Command::new(crate::support::bin())
-        .env("CI", "true")
-        .env("BRICKYARD_TEST_WRITE_DELAY_MS", "250")
-        .args(args)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(after);
-    let kill = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    child.wait_with_output().unwrap()
-}
-
 /// Ctrl-C while `add` stages its files, and again while it moves them into
 /// place: the project is byte for byte as it was, with no staging
 /// directory inside or beside it; then `add` still works.
@@ -377,7 +357,7 @@ fn ctrl_c_at_any_moment_of_a_write_leaves_the_project_as_it_was() {
     // 12 files change (with their base copies): at 250 ms a step, staging
     // takes ~3 s, moving them into place ~3 s more.
     for after_ms in [400, 4200] {
-        let out = interrupted(
+        let out = crate::support::interrupted(
             &["-C", p, "add", "redis"],
             std::time::Duration::from_millis(after_ms),
         );
@@ -409,7 +389,7 @@ fn ctrl_c_at_any_moment_of_a_write_leaves_the_project_as_it_was() {
 
     // `new` interrupted while staging: no project, no staging directory.
     let fresh = dir.path().join("fresh");
-    let out = interrupted(
+    let out = crate::support::interrupted(
         &["new", fresh.to_str().unwrap(), "--yes"],
         std::time::Duration::from_millis(600),
     );
