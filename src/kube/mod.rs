@@ -60,6 +60,8 @@ pub struct Export {
 /// The Secret's values live here, beside the overlay that generates it
 /// (kustomize reads no file outside a kustomization's directory).
 pub const SECRETS_FILE: &str = "overlays/local/secrets.env";
+/// Copies of compose's file secrets, one file each, for the same reason.
+pub const SECRET_FILES: &str = "overlays/local/secret-files";
 
 /// YAML as Go's encoder writes it: kubectl and kustomize read YAML 1.1,
 /// where `1_000`, `010` or `on` are not text unless quoted, and go-yaml
@@ -145,8 +147,9 @@ pub fn export(input: &Input) -> Result<Export, String> {
     }
     *report.resources.entry("Namespace".into()).or_default() += 1;
     let has_secret = !secret.values.is_empty();
-    if has_secret {
-        *report.resources.entry("Secret".into()).or_default() += 1;
+    let secret_count = usize::from(has_secret) + secret.files.len();
+    if secret_count > 0 {
+        *report.resources.entry("Secret".into()).or_default() += secret_count;
     }
     let header = |what: &str| {
         format!(
@@ -174,13 +177,26 @@ pub fn export(input: &Input) -> Result<Export, String> {
         "namespace": ns,
         "resources": ["../../base", "namespace.yaml"],
     });
+    let mut generators = Vec::new();
     if has_secret {
-        local["secretGenerator"] = json!([{"name": secret.name, "envs": ["secrets.env"]}]);
+        generators.push(json!({"name": secret.name, "envs": ["secrets.env"]}));
         files.push(ExportFile {
             path: SECRETS_FILE.into(),
             contents: secret.env_file(),
             private: true,
         });
+    }
+    for (name, content) in &secret.files {
+        let path = format!("{SECRET_FILES}/{name}");
+        generators.push(json!({"name": name, "files": [format!("content={}", &path["overlays/local/".len()..])]}));
+        files.push(ExportFile {
+            path,
+            contents: content.clone(),
+            private: true,
+        });
+    }
+    if !generators.is_empty() {
+        local["secretGenerator"] = Value::Array(generators);
     }
     files.push(ExportFile {
         path: "overlays/local/kustomization.yaml".into(),
@@ -223,7 +239,9 @@ pub fn export(input: &Input) -> Result<Export, String> {
     });
     files.push(ExportFile {
         path: ".gitignore".into(),
-        contents: format!("# Secret values, copied from .env.\n/{SECRETS_FILE}\n"),
+        contents: format!(
+            "# Secret values, copied from .env and the compose file's secrets.\n/{SECRETS_FILE}\n/{SECRET_FILES}/\n"
+        ),
         private: false,
     });
     files.push(ExportFile {
@@ -288,8 +306,8 @@ fn project_lines(
     for name in project.secrets.keys() {
         report.add_project(
             &format!("secrets.{name}"),
-            Outcome::NotTranslated,
-            "file secrets are not exported yet (see the services that use it)",
+            Outcome::Translated,
+            "a Secret of its own (see the services that mount it)",
         );
     }
 }
@@ -463,6 +481,12 @@ fn production_readme(ns: &str, secret: &Secret) -> String {
             secret.name,
             secret.values.keys().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", "),
             secret.name
+        ));
+    }
+    for name in secret.files.keys() {
+        s.push_str(&format!(
+            "- **Secret `{name}`**, a file secret of the compose file: create it with the key `content` \
+             (`kubectl -n {ns} create secret generic {name} --from-file=content=FILE`).\n"
         ));
     }
     s.push_str("- **Exposure.** Services are ClusterIP: add an Ingress (and TLS) for what the world should reach.\n");

@@ -40,7 +40,7 @@ pub fn short_hash(s: &str) -> String {
 /// The name of something a service owns, from a path (`grafana` and
 /// `/etc/grafana/provisioning` -> `grafana-etc-grafana-provisioning`).
 pub fn child_name(service: &str, path: &str) -> String {
-    dns_label(&format!("{service}-{path}"))
+    dns_label(&format!("{service}-{}", path.trim_start_matches('/')))
 }
 
 /// A port's name: at most 15 characters, lowercase, with a letter.

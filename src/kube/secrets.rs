@@ -87,6 +87,8 @@ pub fn shell_expansion(s: &str, names: &BTreeMap<String, String>) -> String {
 pub struct Secret {
     pub name: String,
     pub values: BTreeMap<String, String>,
+    /// Compose's file secrets: Secret name -> the file's content.
+    pub files: BTreeMap<String, String>,
 }
 
 impl Secret {

@@ -170,12 +170,43 @@ pub fn volumes(ctx: &mut Context, name: &str, svc: &Service, out: &mut Vec<Resou
         }
     }
     for (i, s) in svc.secrets.iter().enumerate() {
-        ctx.report.add(
-            name,
-            &format!("secrets[{i}] {}", s.source),
-            Outcome::NotTranslated,
-            format!("file secrets are not exported yet: create one (`kubectl create secret generic {} --from-file=FILE`) and mount it in the overlay", dns_label(&s.source)),
-        );
+        let key = format!("secrets[{i}] {}", s.source);
+        match secret_file(ctx, &s.source) {
+            Ok(secret_name) => {
+                let target = match s.target.as_str() {
+                    "" => format!("/run/secrets/{}", s.source),
+                    t if t.starts_with('/') => t.to_string(),
+                    t => format!("/run/secrets/{t}"),
+                };
+                let vol = format!("secret-{i}");
+                let mut item = json!({"key": "content", "path": "content"});
+                if let Some(mode) = s.mode {
+                    item["mode"] = json!(mode.0);
+                }
+                m.volumes.push(
+                    json!({"name": vol, "secret": {"secretName": secret_name, "items": [item]}}),
+                );
+                m.mounts.push(json!({"name": vol, "mountPath": target, "subPath": "content", "readOnly": true}));
+                let ids = if s.uid.is_empty() && s.gid.is_empty() {
+                    Outcome::Translated
+                } else {
+                    Outcome::Approximated
+                };
+                let note = format!(
+                    "Secret `{secret_name}` (the local overlay generates it from a copy of the file, git-ignored), mounted at {target}"
+                );
+                let note = if ids == Outcome::Approximated {
+                    format!(
+                        "{note}; owned by the pod's user, not uid/gid {}:{}",
+                        s.uid, s.gid
+                    )
+                } else {
+                    note
+                };
+                ctx.report.add(name, &key, ids, note);
+            }
+            Err(why) => ctx.report.add(name, &key, Outcome::NotTranslated, why),
+        }
     }
     m
 }
@@ -384,4 +415,38 @@ fn config_map_of_config(
         }),
         service,
     ))
+}
+
+/// A compose secret -> the name of the Secret that holds it (under
+/// `content`), its value kept for the local overlay to generate it from.
+fn secret_file(ctx: &mut Context, source: &str) -> Result<String, String> {
+    let project = ctx.input.project;
+    let Some(def) = project.secrets.get(source) else {
+        return Err(format!("secret {source} is not defined"));
+    };
+    let secret_name = format!("{}-secret-{}", dns_label(&project.name), dns_label(source));
+    if def.external {
+        return Err(format!(
+            "external: the cluster's to provide, as Secret `{secret_name}` with the key `content`"
+        ));
+    }
+    let content = if !def.file.is_empty() {
+        let bytes =
+            std::fs::read(&def.file).map_err(|e| format!("cannot read {}: {e}", def.file))?;
+        String::from_utf8(bytes).map_err(|_| {
+            format!("{} is not text: create Secret `{secret_name}` with `kubectl create secret generic {secret_name} --from-file=content={}`", def.file, def.file)
+        })?
+    } else if !def.environment.is_empty() {
+        match ctx.input.env_values.get(&def.environment) {
+            Some(v) => v.clone(),
+            None => std::env::var(&def.environment)
+                .map_err(|_| format!("${} is not set", def.environment))?,
+        }
+    } else if !def.content.is_empty() {
+        def.content.clone()
+    } else {
+        return Err("neither a file nor an environment variable: nothing to put in it".into());
+    };
+    ctx.secret.files.insert(secret_name.clone(), content);
+    Ok(secret_name)
 }

@@ -167,8 +167,12 @@ fn secretive_project(dir: &Path) {
       cache: {condition: service_started}
     ports: ["127.0.0.1:8080:80"]
     volumes: ["./site.conf:/etc/nginx/conf.d/site.conf:ro"]
+    secrets: [api_key]
 volumes:
   data: {}
+secrets:
+  api_key:
+    file: ./api_key.txt
 "#,
     )
     .unwrap();
@@ -179,12 +183,14 @@ volumes:
     .unwrap();
     std::fs::write(dir.join("web.env"), "API_TOKEN=token-secret-19ce5a3b\n").unwrap();
     std::fs::write(dir.join("site.conf"), "server { listen 80; }\n").unwrap();
+    std::fs::write(dir.join("api_key.txt"), "file-secret-5e0d17aa\n").unwrap();
 }
 
-const SECRET_VALUES: [&str; 3] = [
+const SECRET_VALUES: [&str; 4] = [
     "db-secret-4f9a0c7e",
     "cache-secret-77b1e2d9",
     "token-secret-19ce5a3b",
+    "file-secret-5e0d17aa",
 ];
 
 fn read(p: &Path) -> String {
@@ -201,7 +207,8 @@ fn secrets_reach_the_pods_through_the_secret_and_never_a_manifest() {
         .success();
     let k8s = dir.path().join("k8s");
     for file in crate::support::tree(&k8s) {
-        if file == "overlays/local/secrets.env" {
+        if file == "overlays/local/secrets.env" || file.starts_with("overlays/local/secret-files/")
+        {
             continue;
         }
         let text = read(&k8s.join(&file));
@@ -229,6 +236,27 @@ fn secrets_reach_the_pods_through_the_secret_and_never_a_manifest() {
         .mode();
     assert_eq!(mode & 0o777, 0o600, "secrets.env is readable by others");
     assert!(read(&k8s.join(".gitignore")).contains("/overlays/local/secrets.env"));
+    // A compose file secret: its own Secret, from a git-ignored copy, mounted
+    // where Compose mounts it.
+    let copies = k8s.join("overlays/local/secret-files");
+    let copy = std::fs::read_dir(&copies)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    assert!(
+        copy.to_string_lossy().ends_with("-secret-api-key"),
+        "{copy:?}"
+    );
+    assert_eq!(read(&copy), "file-secret-5e0d17aa\n");
+    assert_eq!(
+        std::fs::metadata(&copy).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert!(read(&k8s.join(".gitignore")).contains("/overlays/local/secret-files/"));
+    let web = read(&k8s.join("base/web.yaml"));
+    assert!(web_mounts_secret(&web), "{web}");
     let local: serde_yaml::Value =
         serde_yaml::from_str(&read(&k8s.join("overlays/local/kustomization.yaml"))).unwrap();
     assert_eq!(
@@ -260,6 +288,10 @@ fn secrets_reach_the_pods_through_the_secret_and_never_a_manifest() {
         cache.contains(r#"redis-cli -a "${CACHE_PASSWORD}" ping"#),
         "{cache}"
     );
+}
+
+fn web_mounts_secret(web: &str) -> bool {
+    web.contains("mountPath: /run/secrets/api_key") && web.contains("-secret-api-key")
 }
 
 #[test]
