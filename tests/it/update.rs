@@ -599,7 +599,7 @@ fn dropping_the_stack_leaves_no_empty_folders_and_says_so() {
     let out = run(&project, &["add", "containers=none"]);
     let err = crate::support::failed(out);
     assert!(
-        err.contains("Ansible needs one of compose or podman")
+        err.contains("Ansible needs one of compose, kubernetes or podman")
             && err.contains("`brickyard add containers=compose`")
             && err.contains("`brickyard add THEME=none ...`"),
         "{err}"
