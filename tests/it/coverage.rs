@@ -189,6 +189,11 @@ const BOOTED: &[(&str, &str, &str)] = &[
         "no routing key: it logs only",
     ),
     (
+        "nagios",
+        "a_generated_node_project_boots_and_its_app_uses_its_services",
+        "Debian's Nagios Core 4.4; it checks the app and each port, and a stopped Redis turns CRITICAL",
+    ),
+    (
         "hubot",
         "the_python_app_feeds_its_monitoring_and_uses_each_service",
         "",
@@ -204,7 +209,6 @@ const BOOTED: &[(&str, &str, &str)] = &[
 const NOT_BOOTED: &[(&str, &str)] = &[
     ("gitea", "no stand-in (no Debian package)"),
     ("woodpecker", "no stand-in; needs a Gitea OAuth app"),
-    ("nagios", "not yet (a stand-in exists)"),
     (
         "gitlab-self-hosted",
         "no stand-in (GitLab ships no Debian package)",

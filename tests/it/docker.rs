@@ -718,18 +718,23 @@ pub(crate) fn stand_ins(compose: &std::path::Path) {
 /// PagerDuty watcher (no routing key: it logs only) reads its health. With
 /// Buildbot as its CI (the Python project), a forced build runs the app's
 /// tests on the worker and passes.
-fn generated_project_boots(app: &str, ci: &str) {
+fn generated_project_boots(app: &str, ci: &str, monitoring: &str) {
     let (dir, _) = crate::support::scratch();
     let name = format!("by-gen-{app}");
     let project = dir.path().join(&name);
-    let ports: [u16; 4] = free_ports();
+    let ports: [u16; 5] = free_ports();
     let answers = format!(
-        "ci: {ci}\nvcs: github\nconfig-mgmt: none\nmonitoring: pagerduty\ncontainers: compose\napp: {app}\nservices: [postgres, redis]\nmocks: none\ntests: []\nchat: []\nmachine: []\nports:\n  app:8000: {}\n  postgres:5432: {}\n  redis:6379: {}\n{}",
+        "ci: {ci}\nvcs: github\nconfig-mgmt: none\nmonitoring: {monitoring}\ncontainers: compose\napp: {app}\nservices: [postgres, redis]\nmocks: none\ntests: []\nchat: []\nmachine: []\nports:\n  app:8000: {}\n  postgres:5432: {}\n  redis:6379: {}\n{}{}",
         ports[0],
         ports[1],
         ports[2],
         if ci == "buildbot" {
             format!("  buildbot:8010: {}\n", ports[3])
+        } else {
+            String::new()
+        },
+        if monitoring == "nagios" {
+            format!("  nagios:80: {}\n", ports[4])
         } else {
             String::new()
         }
@@ -749,10 +754,15 @@ fn generated_project_boots(app: &str, ci: &str) {
     let report = String::from_utf8_lossy(&out.stdout);
     assert!(report.contains("database ok (SELECT 1 -> 1)"), "{report}");
     assert!(report.contains("cache ok"), "{report}");
-    assert!(
-        report.contains("the watcher reads the app's health"),
-        "{report}"
-    );
+    if monitoring == "pagerduty" {
+        assert!(
+            report.contains("the watcher reads the app's health"),
+            "{report}"
+        );
+    }
+    if monitoring == "nagios" {
+        nagios_sees_a_service_go_down(&stack, &name);
+    }
     if ci == "buildbot" {
         assert!(
             report.contains("the worker is connected to the master"),
@@ -767,6 +777,33 @@ fn generated_project_boots(app: &str, ci: &str) {
         &format!("{name}-app"),
         &format!("{name}-buildbot-worker"),
     ]);
+}
+
+/// Nagios checked the app and every port (verify said so); with Redis
+/// stopped, its own check turns CRITICAL and verify fails naming it.
+fn nagios_sees_a_service_go_down(stack: &Stack, name: &str) {
+    let report = String::from_utf8_lossy(&stack.run(&["verify"]).stdout).into_owned();
+    assert!(
+        report.contains("Nagios checked every service since it started, all OK"),
+        "{report}"
+    );
+    assert!(report.contains("4 checks OK"), "{report}");
+    ok(&docker(&["stop", &format!("{name}-redis-1")]));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(150);
+    loop {
+        let out = stack.run(&["verify", "--check-timeout", "5"]);
+        let said = String::from_utf8_lossy(&out.stdout).into_owned();
+        if said.contains("redis port 6379: CRITICAL") {
+            assert!(!out.status.success());
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "Nagios never saw Redis stop:\n{said}"
+        );
+        std::thread::sleep(std::time::Duration::from_secs(5));
+    }
+    ok(&docker(&["start", &format!("{name}-redis-1")]));
 }
 
 /// Forces the `test` builder through Buildbot's API (as ci/buildbot/force.sh
@@ -816,7 +853,7 @@ fn buildbot_build_passes(master: &str) {
 )]
 fn a_generated_python_project_boots_and_its_app_uses_its_services() {
     docker_tier();
-    generated_project_boots("python", "buildbot");
+    generated_project_boots("python", "buildbot", "pagerduty");
 }
 
 #[test]
@@ -826,7 +863,7 @@ fn a_generated_python_project_boots_and_its_app_uses_its_services() {
 )]
 fn a_generated_node_project_boots_and_its_app_uses_its_services() {
     docker_tier();
-    generated_project_boots("node", "github-actions");
+    generated_project_boots("node", "github-actions", "nagios");
 }
 
 /// A project of `app` with the services the app proves by a round-trip of

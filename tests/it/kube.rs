@@ -509,6 +509,20 @@ fn run_ok(what: &str, cmd: &mut Command) -> String {
 /// kustomize` into `into/NAME-*.yaml`: the base, both overlays, and local
 /// with the nodeport component.
 fn build_overlays(name: &str, k8s: &Path, into: &Path) -> Vec<PathBuf> {
+    build_some(
+        name,
+        k8s,
+        into,
+        &[
+            "base",
+            "overlays/local",
+            "overlays/production",
+            "overlays/local-nodeport",
+        ],
+    )
+}
+
+fn build_some(name: &str, k8s: &Path, into: &Path, which: &[&str]) -> Vec<PathBuf> {
     let with_nodeport = k8s.join("overlays/local-nodeport");
     std::fs::create_dir_all(&with_nodeport).unwrap();
     std::fs::write(
@@ -516,33 +530,28 @@ fn build_overlays(name: &str, k8s: &Path, into: &Path) -> Vec<PathBuf> {
         "resources: [../local]\ncomponents: [../../components/nodeport]\n",
     )
     .unwrap();
-    [
-        "base",
-        "overlays/local",
-        "overlays/production",
-        "overlays/local-nodeport",
-    ]
-    .iter()
-    .map(|which| {
-        let yaml = run_ok(
-            &format!("kubectl kustomize {name}/k8s/{which}"),
-            Command::new("kubectl")
-                .arg("kustomize")
-                .arg(k8s.join(which)),
-        );
-        // As JSON documents: PyYAML (under kubernetes-validate) takes a
-        // plain `<<`, which Go's YAML writes unquoted, for a merge key.
-        let docs: Vec<String> = serde_yaml::Deserializer::from_str(&yaml)
-            .map(|d| {
-                let v = serde_json::Value::deserialize(d).unwrap();
-                serde_json::to_string(&v).unwrap()
-            })
-            .collect();
-        let file = into.join(format!("{name}-{}.yaml", which.replace('/', "-")));
-        std::fs::write(&file, docs.join("\n---\n")).unwrap();
-        file
-    })
-    .collect()
+    which
+        .iter()
+        .map(|which| {
+            let yaml = run_ok(
+                &format!("kubectl kustomize {name}/k8s/{which}"),
+                Command::new("kubectl")
+                    .arg("kustomize")
+                    .arg(k8s.join(which)),
+            );
+            // As JSON documents: PyYAML (under kubernetes-validate) takes a
+            // plain `<<`, which Go's YAML writes unquoted, for a merge key.
+            let docs: Vec<String> = serde_yaml::Deserializer::from_str(&yaml)
+                .map(|d| {
+                    let v = serde_json::Value::deserialize(d).unwrap();
+                    serde_json::to_string(&v).unwrap()
+                })
+                .collect();
+            let file = into.join(format!("{name}-{}.yaml", which.replace('/', "-")));
+            std::fs::write(&file, docs.join("\n---\n")).unwrap();
+            file
+        })
+        .collect()
 }
 
 /// kubernetes-validate, strict: every resource against the OpenAPI
@@ -645,9 +654,11 @@ fn every_compose_file_the_engine_reads_exports_valid_manifests() {
         let name = format!("{i:03}-{}", dir.file_name().unwrap().to_string_lossy());
         let k8s = scratch.path().join(&name);
         export(dir, &k8s).unwrap_or_else(|e| panic!("{name}: {e}"));
-        files.extend(build_overlays(&name, &k8s, &built));
+        // The overlays add the same to every project (the presets and
+        // entries build them all): here, what each file makes of the base.
+        files.extend(build_some(&name, &k8s, &built, &["base", "overlays/local"]));
     }
-    assert!(files.len() >= 400, "only {} builds", files.len());
+    assert!(files.len() >= 200, "only {} builds", files.len());
     validate(&files);
 }
 
