@@ -121,39 +121,25 @@ pub fn translate(ctx: &mut Context, name: &str, svc: &Service) -> Vec<Resource> 
     container.insert("image".into(), json!(image));
     container.insert("imagePullPolicy".into(), json!(pull));
     handled.extend(["image", "build", "pull_policy"]);
-    if let Some(e) = &entrypoint {
-        container.insert(
-            "command".into(),
-            json!(
-                e.iter()
-                    .map(|s| secrets::k8s_expansion(s, &names))
-                    .collect::<Vec<_>>()
-            ),
-        );
-        ctx.report.add(
-            name,
-            "entrypoint",
-            Outcome::Translated,
-            "container `command`",
-        );
-        handled.insert("entrypoint");
-    }
-    if let Some(c) = &command {
-        container.insert(
-            "args".into(),
-            json!(
-                c.iter()
-                    .map(|s| secrets::k8s_expansion(s, &names))
-                    .collect::<Vec<_>>()
-            ),
-        );
-        ctx.report.add(
-            name,
-            "command",
-            Outcome::Translated,
-            "container `args` (secrets as `$(VAR)` references)",
-        );
-        handled.insert("command");
+    // Compose's entrypoint is Kubernetes' command; its command, the args.
+    for (words, field, key) in [
+        (&entrypoint, "command", "entrypoint"),
+        (&command, "args", "command"),
+    ] {
+        if let Some(words) = words {
+            let expanded: Vec<String> = words
+                .iter()
+                .map(|s| secrets::k8s_expansion(s, &names))
+                .collect();
+            container.insert(field.into(), json!(expanded));
+            ctx.report.add(
+                name,
+                key,
+                Outcome::Translated,
+                format!("container `{field}` (a secret as a `$(VAR)` reference)"),
+            );
+            handled.insert(key);
+        }
     }
     if !env_list.is_empty() {
         container.insert("env".into(), Value::Array(env_list));

@@ -15,7 +15,9 @@ use std::process::Command;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::support::{brickyard, compose_fixtures, fails, new_project, stderr_of, stdout_of};
+use crate::support::{
+    brickyard, compose_fixtures, fails, new_project, run_tool as run_ok, stderr_of, stdout_of,
+};
 
 /// `brickyard ARGS` in `dir` without the Compose variables of the
 /// environment that would change what a fixture means.
@@ -488,22 +490,6 @@ fn new_with_kubernetes_writes_k8s_and_add_and_remove_keep_it_in_step() {
 }
 
 // ---- validator tier -------------------------------------------------------
-
-fn run_ok(what: &str, cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap_or_else(|e| {
-        panic!(
-            "{what}: cannot run {:?}: {e} (.ci/run installs it)",
-            cmd.get_program()
-        )
-    });
-    assert!(
-        out.status.success(),
-        "{what} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// Every way the export is meant to be applied, built by `kubectl
 /// kustomize` into `into/NAME-*.yaml`: the base, both overlays, and local

@@ -220,3 +220,21 @@ pub fn interrupted(args: &[&str], after: std::time::Duration) -> std::process::O
     assert!(kill.success());
     child.wait_with_output().unwrap()
 }
+
+/// Runs a tool a test tier needs; its stdout. The test fails, with all it
+/// said, when it fails or is missing (.ci/run installs it).
+pub fn run_tool(what: &str, cmd: &mut std::process::Command) -> String {
+    let out = cmd.output().unwrap_or_else(|e| {
+        panic!(
+            "{what}: cannot run {:?}: {e} (is it installed? .ci/run installs it)",
+            cmd.get_program()
+        )
+    });
+    assert!(
+        out.status.success(),
+        "{what} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}

@@ -64,18 +64,7 @@ fn generate_all(root: &Path) -> Vec<PathBuf> {
 }
 
 fn run(what: &str, cmd: &mut Command) {
-    let out = cmd.output().unwrap_or_else(|e| {
-        panic!(
-            "{what}: cannot run {:?}: {e} (is it installed? .ci/run installs it)",
-            cmd.get_program()
-        )
-    });
-    assert!(
-        out.status.success(),
-        "{what} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::support::run_tool(what, cmd);
 }
 
 /// Files named `name` (a path relative to each project) across all projects.
