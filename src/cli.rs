@@ -40,7 +40,12 @@ impl Cli {
         let Some(dir) = self.project_dir.clone() else {
             return self;
         };
-        let under = |p: &mut PathBuf| *p = dir.join(&*p);
+        // Absolute, so nothing that later resolves against DIR (the compose
+        // loader does, for `-f` and `--env-file`) joins it a second time.
+        let under = |p: &mut PathBuf| {
+            let joined = dir.join(&*p);
+            *p = std::path::absolute(&joined).unwrap_or(joined);
+        };
         for c in self.catalog.iter_mut() {
             if !c.starts_with("git+") {
                 *c = dir.join(&*c).to_string_lossy().into_owned();

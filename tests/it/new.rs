@@ -985,6 +985,35 @@ fn dash_c_applies_to_every_path_argument() {
     assert!(recorded.contains("source: ../team"), "{recorded}");
 }
 
+/// A relative `-C DIR` too: a path argument is read from DIR once, not
+/// from DIR/DIR (`-f`, `--env-file`, `-o` were joined twice).
+#[test]
+fn a_relative_dash_c_takes_paths_from_dir_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("p");
+    fs::create_dir(&p).unwrap();
+    fs::write(
+        p.join("stack.yaml"),
+        "services:\n  a:\n    image: x\n    environment:\n      V: ${V}\n",
+    )
+    .unwrap();
+    fs::write(p.join("x.env"), "V=from-x\n").unwrap();
+    let out = brickyard()
+        .current_dir(dir.path())
+        .args(["-C", "p", "config", "-f", "stack.yaml", "--env-file", "x.env"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("V: from-x"));
+    let out = brickyard()
+        .current_dir(dir.path())
+        .args(["-C", "p", "export", "kubernetes", "-f", "stack.yaml", "-o", "out", "-q"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(p.join("out/base/a.yaml").is_file());
+}
+
 /// Whatever the VCS host, a project has exactly the CI configuration of
 /// its CI pick (none for `none`): Jenkins on Bitbucket no longer also gets
 /// bitbucket-pipelines.yml.
