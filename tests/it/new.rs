@@ -1000,14 +1000,32 @@ fn a_relative_dash_c_takes_paths_from_dir_once() {
     fs::write(p.join("x.env"), "V=from-x\n").unwrap();
     let out = brickyard()
         .current_dir(dir.path())
-        .args(["-C", "p", "config", "-f", "stack.yaml", "--env-file", "x.env"])
+        .args([
+            "-C",
+            "p",
+            "config",
+            "-f",
+            "stack.yaml",
+            "--env-file",
+            "x.env",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr_of(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("V: from-x"));
     let out = brickyard()
         .current_dir(dir.path())
-        .args(["-C", "p", "export", "kubernetes", "-f", "stack.yaml", "-o", "out", "-q"])
+        .args([
+            "-C",
+            "p",
+            "export",
+            "kubernetes",
+            "-f",
+            "stack.yaml",
+            "-o",
+            "out",
+            "-q",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr_of(&out));

@@ -454,21 +454,28 @@ fn hubot_loads_and_answers(project: &Path) {
         .spawn()
         .unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    let answer = loop {
-        if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
-            use std::io::{Read, Write};
-            write!(s, "GET /hubot/ask?text=ping HTTP/1.0\r\n\r\n").unwrap();
-            let mut out = String::new();
-            let _ = s.read_to_string(&mut out);
-            break out;
+    let get = |path: &str| -> Option<String> {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+        write!(s, "GET {path} HTTP/1.0\r\n\r\n").ok()?;
+        let mut out = String::new();
+        s.read_to_string(&mut out).ok()?;
+        Some(out)
+    };
+    // Healthy means the scripts are loaded (the adapter's HTTP answers
+    // before they are): then the bot answers at once.
+    loop {
+        if get("/hubot/health").is_some_and(|h| h.starts_with("HTTP/1.1 200")) {
+            break;
         }
         assert!(
             std::time::Instant::now() < deadline,
-            "hubot did not start in {}",
+            "hubot never became healthy in {}",
             bot.display()
         );
         std::thread::sleep(std::time::Duration::from_millis(200));
-    };
+    }
+    let answer = get("/hubot/ask?text=ping").unwrap_or_default();
     let _ = server.kill();
     let _ = server.wait();
     std::fs::remove_file(&link).unwrap();
