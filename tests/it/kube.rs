@@ -584,12 +584,7 @@ fn every_preset_and_catalog_service_exports_valid_manifests() {
     let mut figures = BTreeMap::new();
     for (name, args) in &projects {
         let project = scratch.path().join(name);
-        let out = brickyard()
-            .args(["new", "--yes", "-q"])
-            .args(args)
-            .arg(&project)
-            .output()
-            .unwrap();
+        let out = crate::support::new_at(&project, args);
         if !out.status.success() {
             // An entry that needs a pick `--yes` cannot make (an app for a
             // tunnel): the generate tests cover those combinations.

@@ -29,14 +29,19 @@ pub fn scratch() -> (tempfile::TempDir, PathBuf) {
 /// the test fails with brickyard's stderr when `new` does.
 pub fn new_project(args: &[&str]) -> (tempfile::TempDir, PathBuf) {
     let (dir, project) = scratch();
-    let out = brickyard()
-        .args(["new", "--yes", "-q"])
-        .args(args)
-        .arg(&project)
-        .output()
-        .unwrap();
+    let out = new_at(&project, args);
     assert!(out.status.success(), "{}", stderr_of(&out));
     (dir, project)
+}
+
+/// `brickyard new --yes -q ARGS PROJECT`, whatever it ends with.
+pub fn new_at(project: &Path, args: &[impl AsRef<std::ffi::OsStr>]) -> std::process::Output {
+    brickyard()
+        .args(["new", "--yes", "-q"])
+        .args(args)
+        .arg(project)
+        .output()
+        .unwrap()
 }
 
 /// Every file below `root`, relative, sorted.
