@@ -86,7 +86,7 @@ fn finish(ui: Ui, catalog: &Catalog, args: &NewArgs, plan: &Plan, told: bool) ->
     let count = files.len();
     if args.force && args.path.is_dir() {
         overwrite(ui, plan, &args.path, &files)?;
-        if let Some(said) = kubernetes(ui, plan, &args.path)? {
+        if let Some(said) = crate::project::k8s::for_plan(ui, plan, &args.path)? {
             ui.status(said);
         }
         return Ok(());
@@ -94,7 +94,7 @@ fn finish(ui: Ui, catalog: &Catalog, args: &NewArgs, plan: &Plan, told: bool) ->
     let existed = args.path.exists();
     let files = crate::project::state::with_base(files);
     let written = write::write(&args.path, &files, args.force)?;
-    let k8s = match kubernetes(ui, plan, &args.path) {
+    let k8s = match crate::project::k8s::for_plan(ui, plan, &args.path) {
         Ok(said) => said,
         Err(e) => {
             // All or nothing: a project made here goes again.
@@ -106,15 +106,6 @@ fn finish(ui: Ui, catalog: &Catalog, args: &NewArgs, plan: &Plan, told: bool) ->
     };
     report_written(ui, plan, &args.path, count, &written, k8s);
     Ok(())
-}
-
-/// k8s/, when the containers pick asks for it: made from compose.yaml as
-/// written, as `brickyard export kubernetes` makes it.
-pub fn kubernetes(ui: Ui, plan: &Plan, dir: &Path) -> Result<Option<String>> {
-    if plan.entries.iter().any(|e| e.exports_kubernetes) {
-        return super::export::refresh(&ui, dir);
-    }
-    Ok(None)
 }
 
 /// `--force` into an existing directory: all or nothing, every replaced,

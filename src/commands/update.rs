@@ -269,7 +269,7 @@ fn run(
             ),
         }));
     }
-    match super::new::kubernetes(ui, &plan, dir) {
+    match crate::project::k8s::for_plan(ui, &plan, dir) {
         Ok(Some(said)) => ui.status(said),
         Ok(None) => {}
         // The update itself holds: only k8s/ is behind compose.yaml.
@@ -479,12 +479,10 @@ fn undo(ui: Ui, dir: &Path) -> Result<()> {
         ui.status(format!("removed  {p}"));
     }
     // k8s/ follows compose.yaml back, when brickyard made it.
-    if dir.join("k8s").join(super::export::RECORD).is_file() {
-        match super::export::refresh(&ui, dir) {
-            Ok(Some(said)) => ui.status(said),
-            Ok(None) => {}
-            Err(e) => ui.warn(format!("{e:#}")),
-        }
+    match crate::project::k8s::refresh_if_made(ui, dir) {
+        Ok(Some(said)) => ui.status(said),
+        Ok(None) => {}
+        Err(e) => ui.warn(format!("{e:#}")),
     }
     ui.done("the files are as they were; `brickyard update --undo` again redoes");
     Ok(())

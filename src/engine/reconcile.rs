@@ -208,7 +208,8 @@ pub fn volume_hash(vol: &Volume) -> String {
     ))
 }
 
-fn sha256(s: &str) -> String {
+/// The SHA-256 of a text, in hex.
+pub fn sha256(s: &str) -> String {
     use sha2::{Digest, Sha256};
     Sha256::digest(s.as_bytes())
         .iter()

@@ -435,7 +435,7 @@ fn env_sources(
         return out;
     };
     let project_env = &ctx.input.marked.expect("marked is Some").environment;
-    let files = env_file_values(marked);
+    let files = env_file_names(marked);
     for (k, v) in &marked.environment {
         let value = match v {
             Some(v) => Some(EnvSource::Text(v.clone())),
@@ -443,17 +443,13 @@ fn env_sources(
             None => project_env
                 .get(k)
                 .map(|v| EnvSource::Text(v.clone()))
-                .or_else(|| {
-                    files
-                        .contains_key(k)
-                        .then(|| file_secret(ctx, name, svc, k))
-                }),
+                .or_else(|| files.contains(k).then(|| file_secret(ctx, name, svc, k))),
         };
         if let Some(v) = value {
             out.insert(k.clone(), v);
         }
     }
-    for k in files.keys() {
+    for k in &files {
         if !out.contains_key(k) {
             let v = file_secret(ctx, name, svc, k);
             out.insert(k.clone(), v);
@@ -475,13 +471,13 @@ fn file_secret(ctx: &mut Context, name: &str, svc: &Service, k: &str) -> EnvSour
 
 /// The variables the service's env files set (values unread here: the
 /// real load has them).
-fn env_file_values(svc: &Service) -> BTreeMap<String, ()> {
-    let mut out = BTreeMap::new();
+fn env_file_names(svc: &Service) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
     for f in &svc.env_files {
         if let Ok(text) = std::fs::read_to_string(&f.path) {
             let mut vars = BTreeMap::new();
             if crate::compose::dotenv::parse_into(&text, &mut vars, &|_, _| None).is_ok() {
-                out.extend(vars.into_keys().map(|k| (k, ())));
+                out.extend(vars.into_keys());
             }
         }
     }
