@@ -214,12 +214,13 @@ impl<'a> Renderer<'a> {
 }
 
 /// Strict (a missing value is an error), no HTML escaping, and the
-/// `ident` helper.
+/// `ident` and `quote` helpers.
 fn new_registry<'a>() -> Handlebars<'a> {
     let mut registry = Handlebars::new();
     registry.set_strict_mode(true);
     registry.register_escape_fn(handlebars::no_escape);
     registry.register_helper("ident", Box::new(ident));
+    registry.register_helper("quote", Box::new(quote));
     registry
 }
 
@@ -427,3 +428,7 @@ mod tests {
 handlebars::handlebars_helper!(ident: |s: String| {
     s.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect::<String>()
 });
+
+// `{{quote text}}`: a double-quoted string literal (JSON's escapes, which
+// Python, JavaScript and YAML read the same way).
+handlebars::handlebars_helper!(quote: |s: String| serde_json::Value::String(s).to_string());

@@ -345,6 +345,22 @@ impl Catalog {
                     ));
                 }
             }
+            match (entry.theme == Theme::App, &entry.toolchain) {
+                (true, None) => {
+                    return Err(invalid(
+                        file,
+                        "field `toolchain`: an app entry says how its app is tested and run \
+                         (image, test, run; install when it fetches dependencies)",
+                    ));
+                }
+                (false, Some(_)) => {
+                    return Err(invalid(
+                        file,
+                        "field `toolchain`: only an app entry has one",
+                    ));
+                }
+                _ => {}
+            }
             for spec in &entry.files {
                 if !self.templates.contains_key(&spec.template) {
                     return Err(invalid(

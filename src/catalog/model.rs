@@ -139,6 +139,25 @@ pub struct Entry {
         with = "serde_yaml::with::singleton_map_recursive"
     )]
     pub checks: Vec<Check>,
+    /// How the app is tested and run outside its image (app entries only):
+    /// the CI configurations, hooks and README say it from here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub toolchain: Option<Toolchain>,
+}
+
+/// An app's toolchain, each command run in `app/`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Toolchain {
+    /// The image CI tests the app in ("golang:1.23-bookworm").
+    pub image: String,
+    /// Fetches the app's dependencies, when it has any to fetch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub install: Option<String>,
+    /// Runs the app's own tests.
+    pub test: String,
+    /// Starts the app on this machine.
+    pub run: String,
 }
 
 fn is_false(b: &bool) -> bool {

@@ -231,6 +231,27 @@ pub fn context(catalog: &Catalog, plan: &Plan) -> Value {
             })
             .collect::<Vec<_>>(),
         "app_is_set": plan.entries.iter().any(|e| e.theme == Theme::App),
+        // How the app is tested and run outside its image, with the
+        // commands CI and a person type, from the app's own folder.
+        "toolchain": plan
+            .entries
+            .iter()
+            .find_map(|e| e.toolchain.as_ref())
+            .map(|t| {
+                let in_app = |cmd: &str| match &t.install {
+                    Some(install) => format!("cd app && {install} && {cmd}"),
+                    None => format!("cd app && {cmd}"),
+                };
+                json!({
+                    "image": t.image,
+                    "install": t.install,
+                    "test": t.test,
+                    "run": t.run,
+                    "test_from_root": in_app(&t.test),
+                    "run_from_root": in_app(&t.run),
+                })
+            })
+            .unwrap_or(Value::Null),
         // A compose.yaml and a tool that runs it: `brickyard up` applies.
         "runs_stack": plan.entries.iter().any(|e| e.runs_compose_file),
         "app_port": app_port,

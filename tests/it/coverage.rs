@@ -82,6 +82,7 @@ const APP_TESTS: &[(&str, &str)] = &[
     ("node", "node --test"),
     ("go", "gofmt, go vet, go test"),
     ("rust", "cargo test --locked"),
+    ("ruby", "ruby -wc, minitest"),
 ];
 
 /// Entries a Docker-tier test (tests/it/docker.rs) boots from a generated
@@ -107,6 +108,11 @@ const BOOTED: &[(&str, &str, &str)] = &[
         "rust",
         "the_rust_app_feeds_its_monitoring_and_uses_each_service",
         "",
+    ),
+    (
+        "ruby",
+        "the_ruby_app_feeds_its_monitoring_and_uses_each_service",
+        "Debian's Ruby 3.1",
     ),
     (
         "postgres",

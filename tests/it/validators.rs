@@ -644,7 +644,7 @@ fn nagios_verifies(app_cfg: &Path) {
 
 /// The generated apps pass their own unit tests with the machine's toolchains:
 /// Python and Node.js (no dependency needed for the tests), Go (standard
-/// library only, so Debian's Go serves), Rust (standard library only).
+/// library only, so Debian's Go serves), Rust and Ruby (standard library only).
 #[test]
 #[cfg_attr(
     not(validator_tests),
@@ -667,12 +667,13 @@ fn generated_apps_pass_their_own_tests() {
     // With every service (and a mock API) and each monitoring store the app writes to, and
     // without PostgreSQL (whose client code and, for Rust, dependencies are
     // left out then).
-    let cases = ["python", "node", "go", "rust"]
+    let cases = ["python", "node", "go", "rust", "ruby"]
         .iter()
         .flat_map(|app| ["graphite-statsd", "influxdb-grafana"].map(|m| (*app, &every[..], m)))
         .chain([
             ("go", &every[2..], "prometheus-grafana"),
             ("rust", &every[2..], "prometheus-grafana"),
+            ("ruby", &every[2..], "prometheus-grafana"),
         ]);
     for (app, services, monitoring) in cases {
         let mut answers = sample_answers(&catalog, app);
@@ -733,6 +734,26 @@ fn generated_apps_pass_their_own_tests() {
                     .env("CARGO_TARGET_DIR", dir.path().join("rust-target"))
                     .current_dir(&app_dir),
             ),
+            "ruby" => {
+                for file in std::fs::read_dir(&app_dir).unwrap() {
+                    let file = file.unwrap().path();
+                    if file.extension().is_some_and(|e| e == "rb") {
+                        let out = Command::new("ruby").arg("-wc").arg(&file).output().unwrap();
+                        assert!(
+                            out.status.success() && out.stderr.is_empty(),
+                            "{name}: ruby -wc {}: {}",
+                            file.display(),
+                            String::from_utf8_lossy(&out.stderr)
+                        );
+                    }
+                }
+                run(
+                    "minitest",
+                    Command::new("ruby")
+                        .args(["-w", "test_app.rb"])
+                        .current_dir(&app_dir),
+                )
+            }
             _ => unreachable!(),
         }
     }
