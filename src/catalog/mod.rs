@@ -361,6 +361,24 @@ impl Catalog {
                 }
                 _ => {}
             }
+            if let Some(t) = &entry.toolchain {
+                // Each command goes into a Jenkinsfile's sh '...' and YAML lines.
+                let commands = [("run", Some(&t.run)), ("test", Some(&t.test))];
+                let commands = commands
+                    .into_iter()
+                    .chain([("install", t.install.as_ref())]);
+                for (field, command) in commands.filter_map(|(f, c)| Some((f, c?))) {
+                    if command.trim().is_empty() || command.contains(['\'', '\\', '\n', '\r']) {
+                        return Err(invalid(
+                            file,
+                            format!(
+                                "field `toolchain.{field}`: one line with no quote (') or backslash, \
+                                 as CI files quote it; put a longer command in a script under app/"
+                            ),
+                        ));
+                    }
+                }
+            }
             for spec in &entry.files {
                 if !self.templates.contains_key(&spec.template) {
                     return Err(invalid(

