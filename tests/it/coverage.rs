@@ -83,6 +83,7 @@ const APP_TESTS: &[(&str, &str)] = &[
     ("go", "gofmt, go vet, go test"),
     ("rust", "cargo test --locked"),
     ("ruby", "ruby -wc, minitest"),
+    ("java", "javac -Xlint:all -Werror, its JDK-only tests"),
 ];
 
 /// Entries a Docker-tier test (tests/it/docker.rs) boots from a generated
@@ -113,6 +114,11 @@ const BOOTED: &[(&str, &str, &str)] = &[
         "ruby",
         "the_ruby_app_feeds_its_monitoring_and_uses_each_service",
         "Debian's Ruby 3.1",
+    ),
+    (
+        "java",
+        "the_java_app_feeds_its_monitoring_and_uses_each_service",
+        "Debian's OpenJDK 17",
     ),
     (
         "postgres",

@@ -1041,6 +1041,16 @@ fn the_ruby_app_feeds_its_monitoring_and_uses_each_service() {
     app_feeds_both_stores("ruby");
 }
 
+#[test]
+#[cfg_attr(
+    not(docker_tests),
+    ignore = "Docker tier: set BRICKYARD_DOCKER_TESTS=1 (.ci/run does)"
+)]
+fn the_java_app_feeds_its_monitoring_and_uses_each_service() {
+    docker_tier();
+    app_feeds_both_stores("java");
+}
+
 /// A GET over a plain TCP socket (no HTTP client dependency for a test).
 pub(crate) fn http_get(port: u16, path: &str) -> String {
     use std::io::{Read, Write};

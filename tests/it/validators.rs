@@ -644,7 +644,7 @@ fn nagios_verifies(app_cfg: &Path) {
 
 /// The generated apps pass their own unit tests with the machine's toolchains:
 /// Python and Node.js (no dependency needed for the tests), Go (standard
-/// library only, so Debian's Go serves), Rust and Ruby (standard library only).
+/// library only, so Debian's Go serves), Rust, Ruby and Java (standard library only).
 #[test]
 #[cfg_attr(
     not(validator_tests),
@@ -667,13 +667,14 @@ fn generated_apps_pass_their_own_tests() {
     // With every service (and a mock API) and each monitoring store the app writes to, and
     // without PostgreSQL (whose client code and, for Rust, dependencies are
     // left out then).
-    let cases = ["python", "node", "go", "rust", "ruby"]
+    let cases = ["python", "node", "go", "rust", "ruby", "java"]
         .iter()
         .flat_map(|app| ["graphite-statsd", "influxdb-grafana"].map(|m| (*app, &every[..], m)))
         .chain([
             ("go", &every[2..], "prometheus-grafana"),
             ("rust", &every[2..], "prometheus-grafana"),
             ("ruby", &every[2..], "prometheus-grafana"),
+            ("java", &every[2..], "prometheus-grafana"),
         ]);
     for (app, services, monitoring) in cases {
         let mut answers = sample_answers(&catalog, app);
@@ -754,6 +755,14 @@ fn generated_apps_pass_their_own_tests() {
                         .current_dir(&app_dir),
                 )
             }
+            // The Dockerfile's own compile: every lint an error.
+            "java" => run(
+                "javac and AppTest",
+                Command::new("sh")
+                    .arg("-c")
+                    .arg("javac --release 17 -Xlint:all -Werror -d build src/*.java test/*.java && java -cp build AppTest")
+                    .current_dir(&app_dir),
+            ),
             _ => unreachable!(),
         }
     }
