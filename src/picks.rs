@@ -83,8 +83,10 @@ pub fn with_defaults(catalog: &Catalog, answers: Answers) -> Answers {
     let made_for = |e: &crate::catalog::Entry| {
         // How closely an entry is made for the explicit picks: the fewest
         // options of a requirement they meet (gitlab-ci needs [gitlab]).
+        // "Any tool of a theme" (New Relic needs an app) is made for none.
         e.requires
             .iter()
+            .filter(|r| r.any_in_theme.is_none())
             .filter(|r| r.one_of.iter().any(|id| explicit.contains(id)))
             .map(|r| r.one_of.len())
             .min()

@@ -543,6 +543,31 @@ pub fn sample_answers(catalog: &Catalog, id: &str) -> Answers {
     answers
 }
 
+/// Makes `app` the answers' app, dropping the picks it rules out (a static
+/// site and a database); false when it rules out `keep`, the entry the
+/// answers are for. For tests that try every entry with every app.
+pub fn set_app(catalog: &Catalog, answers: &mut Answers, keep: &str, app: &str) -> bool {
+    let ruled_out: Vec<&str> = catalog
+        .get(app)
+        .map(|a| a.conflicts.iter().map(|c| c.id.as_str()).collect())
+        .unwrap_or_default();
+    if ruled_out.contains(&keep) {
+        return false;
+    }
+    answers.set(Theme::App, vec![app.to_string()]);
+    for theme in Theme::ALL {
+        let picks = answers.get(theme).unwrap_or_default();
+        if picks.iter().any(|p| ruled_out.contains(&p.as_str())) {
+            let kept = picks
+                .into_iter()
+                .filter(|p| !ruled_out.contains(&p.as_str()))
+                .collect();
+            answers.set(theme, kept);
+        }
+    }
+    true
+}
+
 fn picks_iter(picks: &[String]) -> impl Iterator<Item = &String> {
     picks.iter().filter(|p| p.as_str() != "none")
 }

@@ -267,7 +267,7 @@ pub fn context(catalog: &Catalog, plan: &Plan) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::{resolve, sample_answers};
+    use crate::plan::{resolve, sample_answers, set_app};
 
     /// Every entry's templates render in strict mode, in a plan that picks it,
     /// with each app language (templates branch on the language).
@@ -278,8 +278,9 @@ mod tests {
         for entry in catalog.entries() {
             for app in &apps {
                 let mut answers = sample_answers(&catalog, &entry.id);
-                if entry.theme != Theme::App {
-                    answers.set(Theme::App, vec![app.clone()]);
+                // A static site has no plan with a database.
+                if entry.theme != Theme::App && !set_app(&catalog, &mut answers, &entry.id, app) {
+                    continue;
                 }
                 let plan = match resolve(&catalog, "sample", &answers, |n| format!("s-{n}")) {
                     Ok(plan) => plan,

@@ -39,6 +39,7 @@ const VALIDATORS: &[(&str, &str)] = &[
         "pages and resolves on a fake Events API (hosted.rs)",
     ),
     ("master.cfg", "buildbot checkconfig (Buildbot 4.3)"),
+    ("app/nginx.conf", "nginx -t"),
     (".sh", "shellcheck"),
     (
         "app.spec.ts",
@@ -84,6 +85,7 @@ const APP_TESTS: &[(&str, &str)] = &[
     ("rust", "cargo test --locked"),
     ("ruby", "ruby -wc, minitest"),
     ("java", "javac -Xlint:all -Werror, its JDK-only tests"),
+    ("static", "nginx -t, test.sh (nginx serves it)"),
 ];
 
 /// Entries a Docker-tier test (tests/it/docker.rs) boots from a generated
@@ -119,6 +121,11 @@ const BOOTED: &[(&str, &str, &str)] = &[
         "java",
         "the_java_app_feeds_its_monitoring_and_uses_each_service",
         "Debian's OpenJDK 17",
+    ),
+    (
+        "static",
+        "a_static_site_boots_as_nginx_and_prometheus_scrapes_it",
+        "Debian's nginx 1.22",
     ),
     (
         "postgres",

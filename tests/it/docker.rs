@@ -1051,6 +1051,64 @@ fn the_java_app_feeds_its_monitoring_and_uses_each_service() {
     app_feeds_both_stores("java");
 }
 
+/// A static site boots on the nginx stand-in as nginx's own user; it
+/// serves the page with its security headers, /health, and /metrics that
+/// Prometheus scrapes (its target up) for the dashboard's series.
+#[test]
+#[cfg_attr(
+    not(docker_tests),
+    ignore = "Docker tier: set BRICKYARD_DOCKER_TESTS=1 (.ci/run does)"
+)]
+fn a_static_site_boots_as_nginx_and_prometheus_scrapes_it() {
+    docker_tier();
+    let (dir, _) = crate::support::scratch();
+    let name = "by-static";
+    let project = dir.path().join(name);
+    let [app, prometheus, grafana] = free_ports();
+    let answers = dir.path().join("static.yaml");
+    std::fs::write(
+        &answers,
+        format!(
+            "ci: none\nvcs: none\nconfig-mgmt: none\ncontainers: compose\napp: static\n\
+             services: []\nmonitoring: prometheus-grafana\nmocks: none\ntests: []\nchat: []\nmachine: []\n\
+             ports:\n  app:8000: {app}\n  prometheus:9090: {prometheus}\n  grafana:3000: {grafana}\n"
+        ),
+    )
+    .unwrap();
+    ok(&brickyard()
+        .arg("new")
+        .arg(&project)
+        .arg("--answers")
+        .arg(&answers)
+        .output()
+        .unwrap());
+    let stack = Stack::at(project.clone(), name);
+    stand_ins(&project.join("compose.yaml"));
+    let out = stack.run(&["up", "--verify", "--timeout", "300"]);
+    docker(&["rmi", "-f", &format!("{name}-app")]);
+    ok(&out);
+    let report = String::from_utf8_lossy(&out.stdout).to_string();
+    for proof in [
+        "all 7 checks passed",
+        "no dependencies",
+        "app up, prometheus up",
+    ] {
+        assert!(report.contains(proof), "no `{proof}` in {report}");
+    }
+    let page = http_get(app, "/");
+    assert!(page.contains(&format!("<h1>{name}</h1>")), "{page}");
+    assert!(page.contains("X-Content-Type-Options: nosniff"), "{page}");
+    let metrics = http_get(app, "/metrics");
+    assert!(metrics.contains("nginx_connections_active "), "{metrics}");
+    let user = stdout(&docker(&[
+        "inspect",
+        "-f",
+        "{{.Config.User}}",
+        &format!("{name}-app-1"),
+    ]));
+    assert_eq!(user.trim(), "101:101");
+}
+
 /// A GET over a plain TCP socket (no HTTP client dependency for a test).
 pub(crate) fn http_get(port: u16, path: &str) -> String {
     use std::io::{Read, Write};

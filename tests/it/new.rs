@@ -482,6 +482,32 @@ fn yes_chooses_defaults_that_fit_the_explicit_picks() {
     }
 }
 
+/// A static site rules out the default services: `--yes` leaves them out
+/// and keeps the default monitoring, never a hosted tool that needs a key
+/// (New Relic needs "any app", which is made for no app in particular).
+#[test]
+fn yes_with_a_static_site_drops_the_services_and_keeps_the_default_monitoring() {
+    let (_dir, project) = scratch();
+    let out = brickyard()
+        .arg("new")
+        .arg(&project)
+        .args(["--app", "static", "--yes"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let answers = fs::read_to_string(project.join("brickyard.yaml")).unwrap();
+    assert!(
+        answers.contains("\nmonitoring: prometheus-grafana\n"),
+        "{answers}"
+    );
+    assert!(answers.contains("\nservices: []\n"), "{answers}");
+    assert!(
+        !stderr_of(&out).contains("NEW_RELIC"),
+        "{}",
+        stderr_of(&out)
+    );
+}
+
 #[test]
 fn a_port_in_use_on_the_machine_is_skipped() {
     let (_dir, project) = scratch();

@@ -9,7 +9,7 @@ use std::process::Command;
 
 use brickyard::catalog::{Catalog, Theme};
 use brickyard::generate::{files, write};
-use brickyard::plan::{resolve, sample_answers};
+use brickyard::plan::{resolve, sample_answers, set_app};
 
 use crate::support::tree;
 
@@ -38,8 +38,9 @@ fn generate_all(root: &Path) -> Vec<PathBuf> {
     for (entry, sample) in samples {
         for app in &apps {
             let mut answers = sample.clone();
-            if entry.theme != Theme::App {
-                answers.set(Theme::App, vec![app.clone()]);
+            // What the app rules out (a static site: services) drops.
+            if entry.theme != Theme::App && !set_app(&catalog, &mut answers, &entry.id, app) {
+                continue;
             }
             let key = format!("{answers:?}");
             if seen.contains_key(&key) {
@@ -194,6 +195,18 @@ fn generated_files_pass_their_validators() {
         }
         if project.join("ci/buildbot/master.cfg").exists() {
             buildbot_checkconfig(project);
+        }
+        // The static site's server: nginx reads the file as the image does.
+        if project.join("app/nginx.conf").exists() {
+            let app = project.join("app");
+            run(
+                "nginx -t",
+                Command::new("nginx")
+                    .args(["-t", "-q", "-p"])
+                    .arg(format!("{}/", app.display()))
+                    .arg("-c")
+                    .arg(app.join("nginx.conf")),
+            );
         }
         if project.join("tests/e2e").exists() {
             playwright_runs_the_suite(project);
@@ -644,7 +657,8 @@ fn nagios_verifies(app_cfg: &Path) {
 
 /// The generated apps pass their own unit tests with the machine's toolchains:
 /// Python and Node.js (no dependency needed for the tests), Go (standard
-/// library only, so Debian's Go serves), Rust, Ruby and Java (standard library only).
+/// library only, so Debian's Go serves), Rust, Ruby and Java (standard library only),
+/// the static site (nginx serves it).
 #[test]
 #[cfg_attr(
     not(validator_tests),
@@ -675,6 +689,8 @@ fn generated_apps_pass_their_own_tests() {
             ("rust", &every[2..], "prometheus-grafana"),
             ("ruby", &every[2..], "prometheus-grafana"),
             ("java", &every[2..], "prometheus-grafana"),
+            // A static site takes no services and no store it would write to.
+            ("static", &[], "prometheus-grafana"),
         ]);
     for (app, services, monitoring) in cases {
         let mut answers = sample_answers(&catalog, app);
@@ -683,7 +699,8 @@ fn generated_apps_pass_their_own_tests() {
             services.iter().map(|s| s.to_string()).collect(),
         );
         answers.set(Theme::Monitoring, vec![monitoring.to_string()]);
-        answers.set(Theme::Mocks, vec!["wiremock".to_string()]);
+        let mocks = if app == "static" { "none" } else { "wiremock" };
+        answers.set(Theme::Mocks, vec![mocks.to_string()]);
         let name = format!("app-{app}-{}-{monitoring}", services.len());
         let plan = resolve(&catalog, &name, &answers, |n| format!("test-{n}")).unwrap();
         let project = dir.path().join(&name);
@@ -761,6 +778,14 @@ fn generated_apps_pass_their_own_tests() {
                 Command::new("sh")
                     .arg("-c")
                     .arg("javac --release 17 -Xlint:all -Werror -d build src/*.java test/*.java && java -cp build AppTest")
+                    .current_dir(&app_dir),
+            ),
+            // nginx serves the site on a port of the test's own.
+            "static" => run(
+                "test.sh",
+                Command::new("sh")
+                    .arg("test.sh")
+                    .env("TEST_PORT", crate::docker::free_port().to_string())
                     .current_dir(&app_dir),
             ),
             _ => unreachable!(),
