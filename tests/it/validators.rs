@@ -340,7 +340,9 @@ fn playwright_runs_the_suite(project: &Path) {
         e2e.display(),
         String::from_utf8_lossy(&out.stderr)
     );
-    if project.join("app/main.py").exists() {
+    let python = project.join("app/main.py").exists();
+    let site = project.join("app/nginx.conf").exists();
+    if python || site {
         // The generated config, with the machine's browser instead of the
         // one `npx playwright install` would download.
         std::fs::write(
@@ -351,11 +353,29 @@ fn playwright_runs_the_suite(project: &Path) {
         )
         .unwrap();
         let [port] = crate::docker::free_ports();
-        // No *_URL variables: the app checks no backing service.
-        let mut app = Command::new("python3")
-            .arg("main.py")
-            .env("PORT", port.to_string())
-            .current_dir(project.join("app"))
+        let app_dir = project.join("app");
+        let mut app = if python {
+            // No *_URL variables: the app checks no backing service.
+            let mut c = Command::new("python3");
+            c.arg("main.py").env("PORT", port.to_string());
+            c
+        } else {
+            // The site's own configuration on the test's port, as test.sh runs it.
+            let conf = std::fs::read_to_string(app_dir.join("nginx.conf"))
+                .unwrap()
+                .replace("listen 8000;", &format!("listen 127.0.0.1:{port};"));
+            let conf_path = e2e.join("test-nginx.conf");
+            std::fs::write(&conf_path, conf).unwrap();
+            let mut c = Command::new("nginx");
+            c.arg("-p")
+                .arg(format!("{}/", app_dir.display()))
+                .arg("-c")
+                .arg(&conf_path)
+                .args(["-g", "daemon off;"]);
+            c
+        };
+        let mut app = app
+            .current_dir(&app_dir)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -365,10 +385,14 @@ fn playwright_runs_the_suite(project: &Path) {
             .env("APP_URL", format!("http://127.0.0.1:{port}"))
             .output()
             .expect("node runs");
-        let _ = app.kill();
+        // TERM: nginx's master stops its workers (a KILL would leave them).
+        let _ = Command::new("kill")
+            .args(["-TERM", &app.id().to_string()])
+            .status();
         let _ = app.wait();
         let said = String::from_utf8_lossy(&out.stdout);
         let _ = std::fs::remove_file(e2e.join("machine.config.ts"));
+        let _ = std::fs::remove_file(e2e.join("test-nginx.conf"));
         let _ = std::fs::remove_dir_all(e2e.join("test-results"));
         assert!(
             out.status.success() && said.contains("3 passed"),
