@@ -361,6 +361,22 @@ impl Catalog {
                 }
                 _ => {}
             }
+            if let Some(sink) = &entry.wires.ship_logs {
+                let published = entry
+                    .services
+                    .get(&sink.service)
+                    .is_some_and(|svc| svc.ports.iter().any(|p| p.container == sink.port));
+                if !published {
+                    return Err(invalid(
+                        file,
+                        format!(
+                            "field `wires.ship_logs`: `{}` is not a service of this entry publishing port {}; \
+                             Docker's logging driver sends from the machine, so the port must be published",
+                            sink.service, sink.port
+                        ),
+                    ));
+                }
+            }
             if let Some(t) = &entry.toolchain {
                 // Each command goes into a Jenkinsfile's sh '...' and YAML lines.
                 let commands = [("run", Some(&t.run)), ("test", Some(&t.test))];

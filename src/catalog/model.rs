@@ -330,6 +330,20 @@ pub struct Wires {
     /// URL from this CI secret (set in the CI's settings, never committed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ci_notify: Option<CiNotify>,
+    /// Every other service's logs go to this service of the entry, through
+    /// Docker's fluentd logging driver: the daemon, on the machine, sends
+    /// them to the port published for `port`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ship_logs: Option<LogSink>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSink {
+    /// A service of the same entry that speaks Fluentd's forward protocol.
+    pub service: String,
+    /// Its container port for the forward protocol.
+    pub port: u16,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -345,6 +359,7 @@ impl Wires {
             && self.scrape.is_empty()
             && self.datasource.is_none()
             && self.app_checks.is_empty()
+            && self.ship_logs.is_none()
             && self.ci_notify.is_none()
     }
 }

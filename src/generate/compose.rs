@@ -46,7 +46,45 @@ struct Service {
     healthcheck: Option<Healthcheck>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     depends_on: BTreeMap<String, DependsOn>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    logging: Option<Logging>,
     restart: &'static str,
+}
+
+#[derive(Serialize, Clone)]
+struct Logging {
+    driver: &'static str,
+    options: BTreeMap<&'static str, String>,
+}
+
+/// Where the services' logs go, when an entry ships them (`wires.ship_logs`):
+/// Docker's fluentd driver, to the sink's published port. Asynchronous, so
+/// a service starts (and its lines wait) while the sink is not up yet. The
+/// sink's own entry keeps Docker's default, or it would log to itself.
+fn log_shipping(plan: &Plan) -> Option<(String, Logging)> {
+    let (entry, sink) = plan
+        .entries
+        .iter()
+        .find_map(|e| e.wires.ship_logs.as_ref().map(|s| (e, s)))?;
+    let host = plan
+        .service(&sink.service)?
+        .ports
+        .iter()
+        .find(|(spec, _)| spec.container == sink.port)?
+        .1;
+    let options = BTreeMap::from([
+        ("fluentd-address", format!("127.0.0.1:{host}")),
+        ("fluentd-async", "true".to_string()),
+        // Docker's own template: the container's name, e.g. myapp-app-1.
+        ("tag", "{{.Name}}".to_string()),
+    ]);
+    Some((
+        entry.id.clone(),
+        Logging {
+            driver: "fluentd",
+            options,
+        },
+    ))
 }
 
 #[derive(Serialize)]
@@ -74,6 +112,7 @@ pub fn render(plan: &Plan) -> String {
         })
         .map(|s| s.name.as_str())
         .collect();
+    let shipping = log_shipping(plan);
     let mut services = BTreeMap::new();
     let mut volumes = BTreeMap::new();
     for svc in &plan.services {
@@ -125,6 +164,10 @@ pub fn render(plan: &Plan) -> String {
                     .collect(),
                 healthcheck: f.healthcheck.clone(),
                 depends_on,
+                logging: shipping
+                    .as_ref()
+                    .filter(|(sink, _)| *sink != svc.from)
+                    .map(|(_, logging)| logging.clone()),
                 restart: "unless-stopped",
             },
         );

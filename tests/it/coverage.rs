@@ -43,11 +43,11 @@ const VALIDATORS: &[(&str, &str)] = &[
     (".sh", "shellcheck"),
     (
         "app.spec.ts",
-        "Playwright 1.65 runs it in Chromium against the Python app",
+        "Playwright 1.65 runs it in Chromium against the Python app and the static site",
     ),
     (
         "playwright.config.ts",
-        "Playwright 1.65 runs it in Chromium against the Python app",
+        "Playwright 1.65 runs it in Chromium against the Python app and the static site",
     ),
     (
         "rules.tsv",
@@ -71,11 +71,18 @@ const VALIDATORS: &[(&str, &str)] = &[
 
 /// What an entry changes in the app, proven by a test of its own (not a
 /// file of its own): the entry, the claim, the test in hosted.rs.
-const APP_WIRING: &[(&str, &str, &str)] = &[(
-    "scout",
-    "the Python app reports each request to a fake core agent",
-    "the_python_app_reports_each_request_to_scout_once_its_key_is_set",
-)];
+const APP_WIRING: &[(&str, &str, &str)] = &[
+    (
+        "scout",
+        "the Python app reports each request to a fake core agent",
+        "the_python_app_reports_each_request_to_scout_once_its_key_is_set",
+    ),
+    (
+        "elasticsearch-kibana",
+        "its setup gives Kibana its password and makes the logs' data view, against fakes of both APIs",
+        "the_logs_setup_lets_kibana_log_in_and_makes_the_logs_data_view",
+    ),
+];
 
 /// The app's own tests, which the validator tier runs with every service.
 const APP_TESTS: &[(&str, &str)] = &[
@@ -127,6 +134,7 @@ const BOOTED: &[(&str, &str, &str)] = &[
         "a_static_site_boots_as_nginx_and_prometheus_scrapes_it",
         "Debian's nginx 1.22",
     ),
+    ("ganglia", "ganglia_graphs_the_apps_metrics", ""),
     (
         "postgres",
         "a_generated_python_project_boots_and_its_app_uses_its_services",
@@ -248,6 +256,10 @@ const NOT_BOOTED: &[(&str, &str)] = &[
     (
         "cloudflared",
         "needs the internet (Cloudflare's edge); profile `share`",
+    ),
+    (
+        "elasticsearch-kibana",
+        "no stand-in (Elastic ships no Debian package; Fluent Bit neither); every service's logs reach a fake Fluent Bit through the generated logging wiring (`every_service_ships_its_logs_to_fluent_bit`)",
     ),
 ];
 

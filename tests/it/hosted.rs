@@ -246,3 +246,84 @@ fn the_python_app_reports_each_request_to_scout_once_its_key_is_set() {
         "no request reported: {commands:?}"
     );
 }
+
+/// Runs the generated logs setup against fakes of Elasticsearch and Kibana
+/// until it says it is ready; what each fake was sent.
+fn run_logs_setup(
+    project: &std::path::Path,
+    kibana_answer: impl Fn(usize) -> (u16, &'static str) + Send + 'static,
+) -> (Vec<String>, Vec<String>) {
+    let env = std::fs::read_to_string(project.join(".env")).unwrap();
+    let secret = |name: &str| {
+        env.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("no {name} in .env"))
+            .to_string()
+    };
+    let (es, es_seen) = fake_http(|_| (200, "{}"));
+    let (kibana, kibana_seen) = fake_http(kibana_answer);
+    let ready = project.join("ready");
+    let mut setup = Command::new("sh")
+        .arg(project.join("monitoring/elasticsearch/setup.sh"))
+        .env("ELASTICSEARCH_URL", format!("http://127.0.0.1:{es}"))
+        .env("KIBANA_URL", format!("http://127.0.0.1:{kibana}"))
+        .env("ELASTIC_PASSWORD", secret("ELASTIC_PASSWORD"))
+        .env("KIBANA_SYSTEM_PASSWORD", secret("KIBANA_SYSTEM_PASSWORD"))
+        .env("READY_FILE", &ready)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("sh runs");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !ready.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = setup.kill();
+    let _ = setup.wait();
+    assert!(ready.exists(), "the setup never said it was ready");
+    std::fs::remove_file(&ready).unwrap();
+    let es_seen = es_seen.lock().unwrap().clone();
+    let kibana_seen = kibana_seen.lock().unwrap().clone();
+    (es_seen, kibana_seen)
+}
+
+/// Elasticsearch and Kibana have no stand-in on these machines: the setup
+/// the stack runs (kibana_system's password from .env, so Kibana can log
+/// in; a data view of the shipped logs, so Discover shows them) is proven
+/// against fakes of their APIs, and again after a restart, when the data
+/// view is there already.
+#[test]
+fn the_logs_setup_lets_kibana_log_in_and_makes_the_logs_data_view() {
+    let (_dir, project) = new_project(&["--monitoring", "elasticsearch-kibana"]);
+    let name = project.file_name().unwrap().to_str().unwrap().to_string();
+    let env = std::fs::read_to_string(project.join(".env")).unwrap();
+    let kibana_password = env
+        .lines()
+        .find_map(|l| l.strip_prefix("KIBANA_SYSTEM_PASSWORD="))
+        .unwrap()
+        .to_string();
+    assert!(kibana_password.len() >= 16, "{env}");
+
+    let (es, kibana) = run_logs_setup(&project, |_| (200, r#"{"data_view":{}}"#));
+    assert!(
+        es.contains(&format!(r#"{{"password":"{kibana_password}"}}"#)),
+        "{es:?}"
+    );
+    let view = kibana
+        .iter()
+        .find(|b| b.contains("data_view"))
+        .unwrap_or_else(|| panic!("no data view made: {kibana:?}"));
+    let view: serde_json::Value = serde_json::from_str(view).unwrap();
+    assert_eq!(view["data_view"]["title"], format!("{name}-logs-*"));
+    assert_eq!(view["data_view"]["timeFieldName"], "@timestamp");
+
+    // A restart: Kibana has the view already, and says so.
+    let (_, kibana) = run_logs_setup(&project, |n| {
+        if n == 0 {
+            (200, "{}")
+        } else {
+            (400, r#"{"message":"Duplicate data view: x-logs-*"}"#)
+        }
+    });
+    assert_eq!(kibana.iter().filter(|b| b.contains("data_view")).count(), 1);
+}
