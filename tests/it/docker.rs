@@ -871,7 +871,6 @@ fn a_generated_node_project_boots_and_its_app_uses_its_services() {
 /// free ports.
 fn monitored_project(dir: &std::path::Path, app: &str, monitoring: &str) -> (PathBuf, String) {
     let name = format!("by-mon-{app}-{}", &monitoring[..5]);
-    let project = dir.join(&name);
     let [
         app_port,
         memcached,
@@ -890,40 +889,44 @@ fn monitored_project(dir: &std::path::Path, app: &str, monitoring: &str) -> (Pat
     ] = free_ports();
     // Each app meets both mocks: WireMock beside Graphite, Canned beside
     // InfluxDB; and Hubot, beside Graphite.
-    let (store, mocks, mock, chat) = match monitoring {
+    let (mocks, chat, mut ports) = match monitoring {
         "graphite-statsd" => (
-            format!("graphite:80: {store}"),
             "wiremock",
-            format!("mocks:8080: {mock_port}\n  chatbot:8080: {bot_port}"),
             "[hubot]",
+            vec![
+                ("graphite:80", store),
+                ("mocks:8080", mock_port),
+                ("chatbot:8080", bot_port),
+            ],
         ),
         _ => (
-            format!("influxdb:8086: {store}"),
             "canned",
-            format!("mocks:3000: {mock_port}"),
             "[]",
+            vec![("influxdb:8086", store), ("mocks:3000", mock_port)],
         ),
     };
-    let answers = dir.join(format!("{name}.yaml"));
-    std::fs::write(
-        &answers,
-        format!(
-            "ci: none\nvcs: none\nconfig-mgmt: none\ncontainers: compose\napp: {app}\n\
-             services: [memcached, rabbitmq, beanstalkd, mailpit, minio, couchdb]\nmonitoring: {monitoring}\n\
-             mocks: {mocks}\ntests: []\nchat: {chat}\nmachine: []\nports:\n  app:8000: {app_port}\n  {mock}\n  couchdb:5984: {couch}\n\
-             \x20 memcached:11211: {memcached}\n  {store}\n  grafana:3000: {grafana}\n  mailpit:8025: {mail_ui}\n\
-             \x20 mailpit:1025: {smtp}\n  minio:9000: {s3}\n  minio:9001: {s3_console}\n\
-             \x20 rabbitmq:5672: {amqp}\n  rabbitmq:15672: {amqp_ui}\n  beanstalkd:11300: {jobs}\n"
+    ports.extend([
+        ("app:8000", app_port),
+        ("couchdb:5984", couch),
+        ("memcached:11211", memcached),
+        ("grafana:3000", grafana),
+        ("mailpit:8025", mail_ui),
+        ("mailpit:1025", smtp),
+        ("minio:9000", s3),
+        ("minio:9001", s3_console),
+        ("rabbitmq:5672", amqp),
+        ("rabbitmq:15672", amqp_ui),
+        ("beanstalkd:11300", jobs),
+    ]);
+    let project = stack_project(
+        dir,
+        &name,
+        &format!(
+            "app: {app}\nservices: [memcached, rabbitmq, beanstalkd, mailpit, minio, couchdb]\n\
+             monitoring: {monitoring}\nmocks: {mocks}\nchat: {chat}\n"
         ),
-    )
-    .unwrap();
-    ok(&brickyard()
-        .arg("new")
-        .arg(&project)
-        .arg("--answers")
-        .arg(&answers)
-        .output()
-        .unwrap());
+        &ports,
+    );
     docker(&[
         "rmi",
         "-f",
@@ -940,8 +943,7 @@ fn monitored_project(dir: &std::path::Path, app: &str, monitoring: &str) -> (Pat
 /// botocore): `up --verify` shows /health proving each round-trip, the
 /// mail arriving and the dashboard's series holding data. Gives the report.
 fn boot_verified((project, name): (PathBuf, String)) -> String {
-    let stack = Stack::at(project.clone(), &name);
-    stand_ins(&project.join("compose.yaml"));
+    let stack = Stack::at(project, &name);
     let out = stack.run(&["up", "--verify", "--timeout", "600"]);
     docker(&[
         "rmi",
@@ -1051,6 +1053,36 @@ fn the_java_app_feeds_its_monitoring_and_uses_each_service() {
     app_feeds_both_stores("java");
 }
 
+/// `brickyard new` of the project `name` in `dir` with a local stack, the
+/// given picks (app, services, monitoring, mocks and chat, as answers-file
+/// YAML) and host ports, no CI, VCS, config management, tests or machine;
+/// its stand-in images tagged.
+fn stack_project(dir: &std::path::Path, name: &str, picks: &str, ports: &[(&str, u16)]) -> PathBuf {
+    let project = dir.join(name);
+    let answers = dir.join(format!("{name}.yaml"));
+    let ports: String = ports
+        .iter()
+        .map(|(service, host)| format!("  {service}: {host}\n"))
+        .collect();
+    std::fs::write(
+        &answers,
+        format!(
+            "ci: none\nvcs: none\nconfig-mgmt: none\ncontainers: compose\ntests: []\nmachine: []\n\
+             {picks}ports:\n{ports}"
+        ),
+    )
+    .unwrap();
+    ok(&brickyard()
+        .arg("new")
+        .arg(&project)
+        .arg("--answers")
+        .arg(&answers)
+        .output()
+        .unwrap());
+    stand_ins(&project.join("compose.yaml"));
+    project
+}
+
 /// A static site boots on the nginx stand-in as nginx's own user; it
 /// serves the page with its security headers, /health, and /metrics that
 /// Prometheus scrapes (its target up) for the dashboard's series.
@@ -1063,27 +1095,18 @@ fn a_static_site_boots_as_nginx_and_prometheus_scrapes_it() {
     docker_tier();
     let (dir, _) = crate::support::scratch();
     let name = "by-static";
-    let project = dir.path().join(name);
     let [app, prometheus, grafana] = free_ports();
-    let answers = dir.path().join("static.yaml");
-    std::fs::write(
-        &answers,
-        format!(
-            "ci: none\nvcs: none\nconfig-mgmt: none\ncontainers: compose\napp: static\n\
-             services: []\nmonitoring: prometheus-grafana\nmocks: none\ntests: []\nchat: []\nmachine: []\n\
-             ports:\n  app:8000: {app}\n  prometheus:9090: {prometheus}\n  grafana:3000: {grafana}\n"
-        ),
-    )
-    .unwrap();
-    ok(&brickyard()
-        .arg("new")
-        .arg(&project)
-        .arg("--answers")
-        .arg(&answers)
-        .output()
-        .unwrap());
-    let stack = Stack::at(project.clone(), name);
-    stand_ins(&project.join("compose.yaml"));
+    let project = stack_project(
+        dir.path(),
+        name,
+        "app: static\nservices: []\nmonitoring: prometheus-grafana\nmocks: none\nchat: []\n",
+        &[
+            ("app:8000", app),
+            ("prometheus:9090", prometheus),
+            ("grafana:3000", grafana),
+        ],
+    );
+    let stack = Stack::at(project, name);
     let out = stack.run(&["up", "--verify", "--timeout", "300"]);
     docker(&["rmi", "-f", &format!("{name}-app")]);
     ok(&out);
@@ -1121,27 +1144,14 @@ fn ganglia_graphs_the_apps_metrics() {
     docker_tier();
     let (dir, _) = crate::support::scratch();
     let name = "by-ganglia";
-    let project = dir.path().join(name);
     let [app, ganglia] = free_ports();
-    let answers = dir.path().join("ganglia.yaml");
-    std::fs::write(
-        &answers,
-        format!(
-            "ci: none\nvcs: none\nconfig-mgmt: none\ncontainers: compose\napp: python\n\
-             services: []\nmonitoring: ganglia\nmocks: none\ntests: []\nchat: []\nmachine: []\n\
-             ports:\n  app:8000: {app}\n  ganglia:8080: {ganglia}\n"
-        ),
-    )
-    .unwrap();
-    ok(&brickyard()
-        .arg("new")
-        .arg(&project)
-        .arg("--answers")
-        .arg(&answers)
-        .output()
-        .unwrap());
-    let stack = Stack::at(project.clone(), name);
-    stand_ins(&project.join("compose.yaml"));
+    let project = stack_project(
+        dir.path(),
+        name,
+        "app: python\nservices: []\nmonitoring: ganglia\nmocks: none\nchat: []\n",
+        &[("app:8000", app), ("ganglia:8080", ganglia)],
+    );
+    let stack = Stack::at(project, name);
     let out = stack.run(&["up", "--verify", "--timeout", "600"]);
     docker(&[
         "rmi",
@@ -1221,26 +1231,19 @@ fn every_service_ships_its_logs_to_fluent_bit() {
     docker_tier();
     let (dir, _) = crate::support::scratch();
     let name = "by-logs";
-    let project = dir.path().join(name);
     let [app, redis, elasticsearch, kibana, forward] = free_ports();
-    let answers = dir.path().join("logs.yaml");
-    std::fs::write(
-        &answers,
-        format!(
-            "ci: none\nvcs: none\nconfig-mgmt: none\ncontainers: compose\napp: python\n\
-             services: [redis]\nmonitoring: elasticsearch-kibana\nmocks: none\ntests: []\nchat: []\nmachine: []\n\
-             ports:\n  app:8000: {app}\n  redis:6379: {redis}\n  elasticsearch:9200: {elasticsearch}\n\
-             \x20 kibana:5601: {kibana}\n  fluent-bit:24224: {forward}\n"
-        ),
-    )
-    .unwrap();
-    ok(&brickyard()
-        .arg("new")
-        .arg(&project)
-        .arg("--answers")
-        .arg(&answers)
-        .output()
-        .unwrap());
+    let project = stack_project(
+        dir.path(),
+        name,
+        "app: python\nservices: [redis]\nmonitoring: elasticsearch-kibana\nmocks: none\nchat: []\n",
+        &[
+            ("app:8000", app),
+            ("redis:6379", redis),
+            ("elasticsearch:9200", elasticsearch),
+            ("kibana:5601", kibana),
+            ("fluent-bit:24224", forward),
+        ],
+    );
     std::fs::write(
         project.join("compose.override.yaml"),
         "services:\n  elasticsearch: {profiles: [logs]}\n  kibana: {profiles: [logs]}\n\
@@ -1267,8 +1270,7 @@ fn every_service_ships_its_logs_to_fluent_bit() {
             });
         }
     });
-    let stack = Stack::at(project.clone(), name);
-    stand_ins(&project.join("compose.yaml"));
+    let stack = Stack::at(project, name);
     let out = stack.run(&["up", "--timeout", "300"]);
     docker(&["rmi", "-f", &format!("{name}-app")]);
     ok(&out);
