@@ -506,6 +506,14 @@ fn yes_with_a_static_site_drops_the_services_and_keeps_the_default_monitoring() 
         "{}",
         stderr_of(&out)
     );
+    // Its README says what a static site does, not what the apps with code do.
+    let readme = fs::read_to_string(project.join("README.md")).unwrap();
+    assert!(
+        readme.contains("`app/site/` is the site, served by nginx"),
+        "{readme}"
+    );
+    assert!(!readme.contains("round-trip"), "{readme}");
+    assert!(readme.contains("Tests: `cd app && sh test.sh`"), "{readme}");
 }
 
 #[test]
