@@ -326,7 +326,7 @@ fn smoke_checks(entry: &Entry) -> String {
             Check::Http { path, .. } => format!("GET {}", path.split('?').next().unwrap_or(path)),
             Check::Tcp { port, .. } => format!("tcp {port}"),
             Check::Exec { command, name, .. } => name.clone().unwrap_or_else(|| command[0].clone()),
-            Check::AppHealth { .. } => "/health round-trips".into(),
+            Check::AppHealth { .. } => "GET /health (each service it reports)".into(),
             Check::PrometheusTargets { .. } => "targets up".into(),
             Check::GrafanaDatasource { .. } => "datasource".into(),
             Check::GraphiteSeries { .. } | Check::InfluxqlSeries { .. } => {
