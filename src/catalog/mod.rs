@@ -156,7 +156,8 @@ impl Catalog {
         Ok(catalog)
     }
 
-    /// `any_in_theme: app` becomes every app id the layers brought.
+    /// `any_in_theme: app` becomes every app id the layers brought, in a
+    /// requirement's `one_of` and as one conflict per id.
     fn expand_theme_requirements(&mut self) {
         let by_theme: BTreeMap<Theme, Vec<String>> =
             self.entries.values().fold(BTreeMap::new(), |mut m, e| {
@@ -171,6 +172,22 @@ impl Catalog {
                 for id in by_theme.get(&theme).into_iter().flatten() {
                     if !req.one_of.contains(id) {
                         req.one_of.push(id.clone());
+                    }
+                }
+            }
+            let conflicts = std::mem::take(&mut entry.conflicts);
+            for c in conflicts {
+                let Some(theme) = c.any_in_theme.filter(|_| c.id.is_empty()) else {
+                    entry.conflicts.push(c);
+                    continue;
+                };
+                for id in by_theme.get(&theme).into_iter().flatten() {
+                    if !entry.conflicts.iter().any(|known| known.id == *id) {
+                        entry.conflicts.push(Conflict {
+                            id: id.clone(),
+                            any_in_theme: None,
+                            reason: c.reason.clone(),
+                        });
                     }
                 }
             }
@@ -335,6 +352,18 @@ impl Catalog {
                         }
                         None => "field `requires`: give `one_of` (ids) or `any_in_theme`".into(),
                     },
+                ));
+            }
+            // Expanded by now: what is left with a theme, or with no id, was
+            // written with both or neither.
+            if entry
+                .conflicts
+                .iter()
+                .any(|c| c.id.is_empty() || c.any_in_theme.is_some())
+            {
+                return Err(invalid(
+                    file,
+                    "field `conflicts`: give `id` or `any_in_theme`, not both or neither",
                 ));
             }
             for (field, other) in refs {

@@ -189,7 +189,12 @@ pub struct Requirement {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Conflict {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub id: String,
+    /// Every tool of this theme, a team's own included: the catalog makes
+    /// it one conflict per id once every layer is loaded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub any_in_theme: Option<Theme>,
     pub reason: String,
 }
 

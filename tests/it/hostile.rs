@@ -394,6 +394,35 @@ fn a_hostile_team_catalog_is_refused_clearly_and_quickly() {
             "field `toolchain.test`: one line with no quote (') or backslash",
         ),
         (
+            "a conflict with both an id and a theme",
+            vec![(
+                "services/odd.yaml",
+                entry(
+                    "odd",
+                    "services",
+                    "conflicts: [{id: redis, any_in_theme: mocks, reason: r}]\n",
+                ),
+            )],
+            &["catalog", "list"],
+            "field `conflicts`: give `id` or `any_in_theme`, not both or neither",
+        ),
+        (
+            // `any_in_theme: services` reaches a team's own service too.
+            "a team's service with a static site",
+            vec![("services/worker.yaml", entry("worker", "services", ""))],
+            &[
+                "new",
+                "p",
+                "--yes",
+                "--app",
+                "static",
+                "--services",
+                "worker",
+                "--dry-run",
+            ],
+            "cannot be picked together: a static site has no server code",
+        ),
+        (
             "a huge file",
             vec![("services/huge.yaml", "# x\n".repeat(600_000))],
             &["catalog", "list"],
