@@ -388,7 +388,24 @@ impl Catalog {
                         "field `toolchain`: only an app entry has one",
                     ));
                 }
-                _ => {}
+                (_, Some(t)) => {
+                    // Each command goes into a Jenkinsfile's sh '...' and YAML lines.
+                    let commands = [("run", &t.run), ("test", &t.test)]
+                        .into_iter()
+                        .chain(t.install.as_ref().map(|i| ("install", i)));
+                    for (field, command) in commands {
+                        if command.trim().is_empty() || command.contains(['\'', '\\', '\n', '\r']) {
+                            return Err(invalid(
+                                file,
+                                format!(
+                                    "field `toolchain.{field}`: one line with no quote (') or backslash, \
+                                     as CI files quote it; put a longer command in a script under app/"
+                                ),
+                            ));
+                        }
+                    }
+                }
+                (false, None) => {}
             }
             if let Some(sink) = &entry.wires.ship_logs {
                 let published = entry
@@ -404,24 +421,6 @@ impl Catalog {
                             sink.service, sink.port
                         ),
                     ));
-                }
-            }
-            if let Some(t) = &entry.toolchain {
-                // Each command goes into a Jenkinsfile's sh '...' and YAML lines.
-                let commands = [("run", Some(&t.run)), ("test", Some(&t.test))];
-                let commands = commands
-                    .into_iter()
-                    .chain([("install", t.install.as_ref())]);
-                for (field, command) in commands.filter_map(|(f, c)| Some((f, c?))) {
-                    if command.trim().is_empty() || command.contains(['\'', '\\', '\n', '\r']) {
-                        return Err(invalid(
-                            file,
-                            format!(
-                                "field `toolchain.{field}`: one line with no quote (') or backslash, \
-                                 as CI files quote it; put a longer command in a script under app/"
-                            ),
-                        ));
-                    }
                 }
             }
             for spec in &entry.files {

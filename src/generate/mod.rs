@@ -238,17 +238,20 @@ pub fn context(catalog: &Catalog, plan: &Plan) -> Value {
             .iter()
             .find_map(|e| e.toolchain.as_ref())
             .map(|t| {
-                let in_app = |cmd: &str| match &t.install {
-                    Some(install) => format!("cd app && {install} && {cmd}"),
-                    None => format!("cd app && {cmd}"),
+                let after_install = |cmd: &str| match &t.install {
+                    Some(install) => format!("{install} && {cmd}"),
+                    None => cmd.to_string(),
                 };
+                let test = after_install(&t.test);
                 json!({
                     "image": t.image,
                     "install": t.install,
                     "test": t.test,
                     "run": t.run,
-                    "test_from_root": in_app(&t.test),
-                    "run_from_root": in_app(&t.run),
+                    // In app/ (a Jenkinsfile's dir('app')), and from the project's root.
+                    "test_with_install": test,
+                    "test_from_root": format!("cd app && {test}"),
+                    "run_from_root": format!("cd app && {}", after_install(&t.run)),
                 })
             })
             .unwrap_or(Value::Null),
