@@ -216,8 +216,20 @@ pub struct Plan {
     pub secrets: BTreeMap<String, String>,
     /// Keys of hosted services, by name: where the person finds each.
     pub hosted_keys: BTreeMap<String, String>,
+    /// Facts of this machine `.env` carries, by name: the group that owns
+    /// a host mount's source, for a service that joins it.
+    pub machine: BTreeMap<String, MachineFact>,
     /// Things a person should know about how the plan was reached.
     pub notes: Vec<String>,
+}
+
+/// A value read from this machine when the project is made.
+#[derive(Debug, Clone)]
+pub struct MachineFact {
+    /// Empty when the machine does not have it (yet).
+    pub value: String,
+    /// What it is, for the comment above it in `.env`.
+    pub what: String,
 }
 
 impl Plan {
@@ -287,12 +299,23 @@ pub fn resolve_on(
     let (picked, mut notes) = check_rules(catalog, answers, Partial::No)?;
 
     let services = plan_services(&picked, answers, port_free)?;
+    let mut machine = BTreeMap::new();
     for svc in &services {
         for mount in &svc.fragment.host_mounts {
             notes.push(format!(
                 "{} mounts {} from your machine: {}",
                 svc.name, mount.source, mount.reason
             ));
+            if let Some(var) = &mount.group_var {
+                let fact = group_of(&mount.source, &svc.name);
+                if fact.value.is_empty() {
+                    notes.push(format!(
+                        "{} joins the group that owns {}, which this machine does not have yet: once it does, set {var} in .env to its group (stat -c %g {})",
+                        svc.name, mount.source, mount.source
+                    ));
+                }
+                machine.insert(var.clone(), fact);
+            }
         }
         if !svc.fragment.profiles.is_empty() {
             let flags: Vec<String> = svc
@@ -341,8 +364,21 @@ pub fn resolve_on(
         services,
         secrets,
         hosted_keys,
+        machine,
         notes,
     })
+}
+
+/// The group that owns `path` here: a Docker socket's `docker` group,
+/// whose number differs from machine to machine.
+fn group_of(path: &str, service: &str) -> MachineFact {
+    use std::os::unix::fs::MetadataExt;
+    MachineFact {
+        value: std::fs::metadata(path)
+            .map(|m| m.gid().to_string())
+            .unwrap_or_default(),
+        what: format!("The group that owns {path} on this machine; {service} joins it."),
+    }
 }
 
 /// Whether a rule may wait for themes not yet settled.

@@ -423,6 +423,17 @@ impl Catalog {
                     ));
                 }
             }
+            if let Some(name) = entry
+                .wires
+                .notify_env
+                .iter()
+                .find(|name| !entry.services.contains_key(*name))
+            {
+                return Err(invalid(
+                    file,
+                    format!("field `wires.notify_env`: `{name}` is not a service of this entry"),
+                ));
+            }
             for spec in &entry.files {
                 if !self.templates.contains_key(&spec.template) {
                     return Err(invalid(
@@ -612,6 +623,11 @@ fn check_entry(entry: &Entry) -> Result<(), String> {
                 return Err(format!(
                     "field `services.{name}.host_mounts`: `{}` needs a `reason`; it is what the person is told",
                     mount.volume()
+                ));
+            }
+            if let Some(var) = mount.group_var.as_deref().filter(|v| !is_var_name(v)) {
+                return Err(format!(
+                    "field `services.{name}.host_mounts`: group_var `{var}` is not a variable name (letters, digits and `_`, not starting with a digit), so .env could not carry it"
                 ));
             }
         }

@@ -258,6 +258,11 @@ pub struct HostMount {
     pub read_only: bool,
     /// Why the service needs it, told to the person when it is picked.
     pub reason: String,
+    /// The service joins the group that owns `source` on this machine,
+    /// kept in `.env` under this name (`DOCKER_GID`): how a non-root
+    /// service reaches a Docker socket.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_var: Option<String>,
 }
 
 impl HostMount {
@@ -265,6 +270,16 @@ impl HostMount {
     pub fn volume(&self) -> String {
         let ro = if self.read_only { ":ro" } else { "" };
         format!("{}:{}{ro}", self.source, self.target)
+    }
+
+    /// The compose `group_add` value when the service joins the source's
+    /// group. Unset, it is 0: a socket owned by root's group (a daemon
+    /// started without a `docker` group) is reachable so, and a project
+    /// whose service is off (a profile) still loads, as Compose
+    /// interpolates every service.
+    pub fn group_add(&self) -> Option<String> {
+        let var = self.group_var.as_ref()?;
+        Some(format!("${{{var}:-0}}"))
     }
 }
 
@@ -340,6 +355,11 @@ pub struct Wires {
     /// them to the port published for `port`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ship_logs: Option<LogSink>,
+    /// Services of this entry that run the CI's builds on this machine (a
+    /// local Jenkins): they get the picked chat's webhook variable
+    /// (`wires.ci_notify`), from `.env` or the shell, empty when unset.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notify_env: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -42,6 +42,9 @@ struct Service {
     ports: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     volumes: Vec<String>,
+    /// Groups a non-root service joins: the owner of a Docker socket it mounts.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    group_add: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     healthcheck: Option<Healthcheck>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -113,6 +116,12 @@ pub fn render(plan: &Plan) -> String {
         .map(|s| s.name.as_str())
         .collect();
     let shipping = log_shipping(plan);
+    // The chat's webhook variable, for services that run CI builds here.
+    let notify_secret = plan
+        .entries
+        .iter()
+        .find_map(|e| e.wires.ci_notify.as_ref())
+        .map(|n| n.secret.clone());
     let mut services = BTreeMap::new();
     let mut volumes = BTreeMap::new();
     for svc in &plan.services {
@@ -122,6 +131,13 @@ pub fn render(plan: &Plan) -> String {
         if svc.name == APP_SERVICE {
             environment.extend(app_env(plan));
             deps.extend(&backing);
+        }
+        let runs_ci = plan
+            .entries
+            .iter()
+            .any(|e| e.id == svc.from && e.wires.notify_env.contains(&svc.name));
+        if let (true, Some(secret)) = (runs_ci, &notify_secret) {
+            environment.insert(secret.clone(), format!("${{{secret}:-}}"));
         }
         let depends_on = deps
             .into_iter()
@@ -162,6 +178,7 @@ pub fn render(plan: &Plan) -> String {
                     .cloned()
                     .chain(f.host_mounts.iter().map(|m| m.volume()))
                     .collect(),
+                group_add: f.host_mounts.iter().filter_map(|m| m.group_add()).collect(),
                 healthcheck: f.healthcheck.clone(),
                 depends_on,
                 logging: shipping

@@ -106,6 +106,9 @@ fn env_file(plan: &Plan) -> String {
     for (k, from) in &plan.hosted_keys {
         s.push_str(&format!("# {from}\n{k}=\n"));
     }
+    for (k, fact) in &plan.machine {
+        s.push_str(&format!("# {}\n{k}={}\n", fact.what, fact.value));
+    }
     s
 }
 
@@ -260,6 +263,8 @@ pub fn context(catalog: &Catalog, plan: &Plan) -> Value {
         "app_port": app_port,
         "backing": backing,
         "services": services,
+        // Each published port's host port, by `service:container`.
+        "host_ports": plan.answers.ports,
         "scrape": scrape,
         "datasource": datasource,
         "app_env": app_env,

@@ -369,6 +369,32 @@ fn a_hostile_team_catalog_is_refused_clearly_and_quickly() {
             "needs an absolute source and target with no `~`, `$`, `:` or `..`",
         ),
         (
+            "a host mount's group kept under a name .env cannot carry",
+            vec![(
+                "services/peek.yaml",
+                entry(
+                    "peek",
+                    "services",
+                    "services:\n  peek:\n    image: busybox:1.36\n    host_mounts:\n      - {source: /var/run/docker.sock, target: /var/run/docker.sock, reason: builds, group_var: \"GID; rm -rf ~\"}\n",
+                ),
+            )],
+            &["catalog", "list"],
+            "group_var `GID; rm -rf ~` is not a variable name",
+        ),
+        (
+            "a chat webhook wired into a service the entry does not have",
+            vec![(
+                "ci/ours.yaml",
+                entry(
+                    "ours",
+                    "ci",
+                    "services:\n  ours:\n    image: busybox:1.36\nwires:\n  notify_env: [jenkins]\n",
+                ),
+            )],
+            &["catalog", "list"],
+            "field `wires.notify_env`: `jenkins` is not a service of this entry",
+        ),
+        (
             "an entry that takes a built-in id of another theme",
             vec![("ci/redis.yaml", entry("redis", "ci", ""))],
             &["catalog", "list"],

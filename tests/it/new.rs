@@ -1302,3 +1302,79 @@ fn a_declared_host_mount_is_told_and_written() {
         "{compose}"
     );
 }
+
+/// A service that joins the group owning what it mounts (a Docker socket,
+/// so it need not run as root): `.env` carries this machine's group, said
+/// what it is; a machine without the source yet is told how to set it.
+#[test]
+fn a_host_mounts_group_is_this_machines_and_kept_in_env() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("engine.sock");
+    fs::write(&socket, "").unwrap();
+    let gid = {
+        use std::os::unix::fs::MetadataExt;
+        fs::metadata(&socket).unwrap().gid()
+    };
+    let team = dir.path().join("team");
+    fs::create_dir_all(team.join("services")).unwrap();
+    fs::write(
+        team.join("services/builder.yaml"),
+        format!(
+            "id: builder\ntheme: services\nname: Builder\ndescription: builds images\nservices:\n  builder:\n    image: busybox:1.36\n    host_mounts:\n      - source: {}\n        target: /run/engine.sock\n        reason: it builds images with your engine\n        group_var: BUILDER_GID\n",
+            socket.display()
+        ),
+    )
+    .unwrap();
+    let new = |name: &str| {
+        let out = brickyard()
+            .arg("--catalog")
+            .arg(&team)
+            .args(["new", "--yes", "--services", "builder"])
+            .arg(dir.path().join(name))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr_of(&out));
+        stderr_of(&out)
+    };
+    let group_add = |name: &str| {
+        let out = brickyard()
+            .arg("-C")
+            .arg(dir.path().join(name))
+            .args(["config", "--format", "json"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr_of(&out));
+        let config: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        config["services"]["builder"]["group_add"].clone()
+    };
+
+    new("here");
+    let env = fs::read_to_string(dir.path().join("here/.env")).unwrap();
+    assert!(
+        env.contains(&format!(
+            "# The group that owns {} on this machine; builder joins it.\nBUILDER_GID={gid}\n",
+            socket.display()
+        )),
+        "{env}"
+    );
+    let compose = fs::read_to_string(dir.path().join("here/compose.yaml")).unwrap();
+    assert!(
+        compose.contains("    group_add:\n    - ${BUILDER_GID:-0}\n"),
+        "{compose}"
+    );
+    assert_eq!(group_add("here"), serde_json::json!([gid.to_string()]));
+
+    fs::remove_file(&socket).unwrap();
+    let err = new("later");
+    assert!(
+        err.contains(&format!(
+            "builder joins the group that owns {0}, which this machine does not have yet: once it does, set BUILDER_GID in .env to its group (stat -c %g {0})",
+            socket.display()
+        )),
+        "{err}"
+    );
+    let env = fs::read_to_string(dir.path().join("later/.env")).unwrap();
+    assert!(env.contains("\nBUILDER_GID=\n"), "{env}");
+    // Empty, the root group: what a daemon without a `docker` group uses.
+    assert_eq!(group_add("later"), serde_json::json!(["0"]));
+}
