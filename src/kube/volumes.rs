@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use super::Resource;
 use super::names::{dns_label, labels};
 use super::report::Outcome;
-use super::workload::{CLAIM_SIZE, Context};
+use super::workload::{CLAIM_SIZE, Context, Input};
 use crate::compose::model::{Project, Service, ServiceVolume};
 
 /// A ConfigMap holds at most 1 MiB; leave room for its metadata.
@@ -23,6 +23,7 @@ pub struct Mounts {
 pub fn volumes(ctx: &mut Context, name: &str, svc: &Service, out: &mut Vec<Resource>) -> Mounts {
     let mut m = Mounts::default();
     let wd = ctx.input.project.working_dir.clone();
+    let secrets = secret_files(ctx.input);
     for (i, v) in svc.volumes.iter().enumerate() {
         let key = format!("volumes[{}] {}", i, v.target);
         match v.kind.as_str() {
@@ -80,7 +81,7 @@ pub fn volumes(ctx: &mut Context, name: &str, svc: &Service, out: &mut Vec<Resou
                 }
                 m.volumes.push(json!({"name": vol, "emptyDir": empty}));
             }
-            "bind" => match bind_config_map(ctx.input.project, name, v, &wd) {
+            "bind" => match bind_config_map(ctx.input.project, name, v, &wd, &secrets) {
                 Ok(FileMount {
                     config_map,
                     volume,
@@ -252,6 +253,7 @@ fn bind_config_map(
     service: &str,
     v: &ServiceVolume,
     wd: &Path,
+    secrets: &[PathBuf],
 ) -> Result<FileMount, String> {
     let source = PathBuf::from(&v.source);
     let Ok(rel) = source.strip_prefix(wd) else {
@@ -260,13 +262,15 @@ fn bind_config_map(
             v.source
         ));
     };
-    let rel_display = if rel.as_os_str().is_empty() {
-        ".".to_string()
+    // The project's own directory is `./`, not `./.`.
+    let shown = if rel.as_os_str().is_empty() {
+        "./".to_string()
     } else {
-        rel.display().to_string()
+        format!("./{}", rel.display())
     };
+    let shown_dir = format!("{}/", shown.trim_end_matches('/'));
     let meta = std::fs::metadata(&source).map_err(|_| {
-        format!("./{rel_display} does not exist, so there is nothing to put in a ConfigMap")
+        format!("{shown} does not exist, so there is nothing to put in a ConfigMap")
     })?;
     let mut files: Vec<(String, PathBuf)> = Vec::new();
     if meta.is_file() {
@@ -280,8 +284,21 @@ fn bind_config_map(
         ));
     } else {
         collect_files(&source, &source, &mut files)
-            .map_err(|e| format!("cannot read ./{rel_display}: {e}"))?;
+            .map_err(|e| format!("cannot read {shown}: {e}"))?;
         files.sort();
+    }
+    if let Some((name, _)) = files
+        .iter()
+        .find(|(_, p)| secrets.contains(&p.canonicalize().unwrap_or_else(|_| p.clone())))
+    {
+        let held = if meta.is_file() {
+            format!("{shown} is")
+        } else {
+            format!("{shown_dir} holds {name}, which is")
+        };
+        return Err(format!(
+            "{held} where the project keeps secrets: a ConfigMap would publish them with the manifests; mount only the files the service needs, or bake them into the image"
+        ));
     }
     let total: u64 = files
         .iter()
@@ -289,13 +306,13 @@ fn bind_config_map(
         .sum();
     if total > CONFIG_MAP_BYTES {
         return Err(format!(
-            "./{rel_display} holds {} KiB, more than a ConfigMap takes (1 MiB): bake it into the image",
+            "{shown} holds {} KiB, more than a ConfigMap takes (1 MiB): bake it into the image",
             total / 1024
         ));
     }
     if meta.is_dir() && (files.is_empty() || files.len() > 200) {
         return Err(format!(
-            "./{rel_display} has {} files: a ConfigMap is for configuration, bake it into the image",
+            "{shown} has {} files: a ConfigMap is for configuration, bake it into the image",
             files.len()
         ));
     }
@@ -348,11 +365,7 @@ fn bind_config_map(
     };
     let note = format!(
         "ConfigMap `{cm_name}` with {} ({} file{}), mounted at {}; export again after editing it",
-        if meta.is_file() {
-            format!("./{rel_display}")
-        } else {
-            format!("./{rel_display}/")
-        },
+        if meta.is_file() { shown } else { shown_dir },
         files.len(),
         if files.len() == 1 { "" } else { "s" },
         v.target
@@ -363,6 +376,31 @@ fn bind_config_map(
         mount: mount_value,
         note,
     })
+}
+
+/// The files the project's secrets come from: `.env`, each service's
+/// env_file (kept only in the project read with its markers), each file
+/// secret.
+fn secret_files(input: &Input) -> Vec<PathBuf> {
+    let project = input.project;
+    let dot_env = project.working_dir.join(".env");
+    let env_files = input
+        .marked
+        .unwrap_or(project)
+        .services
+        .values()
+        .flat_map(|s| &s.env_files)
+        .map(|f| project.working_dir.join(&f.path));
+    let secrets = project
+        .secrets
+        .values()
+        .filter(|s| !s.file.is_empty())
+        .map(|s| project.working_dir.join(&s.file));
+    std::iter::once(dot_env)
+        .chain(env_files)
+        .chain(secrets)
+        .map(|p| p.canonicalize().unwrap_or(p))
+        .collect()
 }
 
 fn collect_files(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) -> std::io::Result<()> {

@@ -292,6 +292,51 @@ fn secrets_reach_the_pods_through_the_secret_and_never_a_manifest() {
     );
 }
 
+/// A bind mount of a directory that holds the project's secrets (the
+/// project itself, as a CI server's checkout mounts it) or of a secret file
+/// is no ConfigMap: a ConfigMap is readable by anyone who reads the
+/// namespace's configuration, and is committed with the manifests.
+#[test]
+fn a_mount_holding_the_projects_secrets_is_not_made_a_config_map() {
+    let dir = tempfile::tempdir().unwrap();
+    secretive_project(dir.path());
+    std::fs::write(
+        dir.path().join("compose.override.yaml"),
+        "services:\n  ci:\n    image: example/ci:1\n    volumes:\n      - ./:/project:ro\n      - ./web.env:/etc/web.env:ro\n      - ./api_key.txt:/etc/api_key:ro\n      - ./site.conf:/etc/site.conf:ro\n",
+    )
+    .unwrap();
+    let out = dir.path().join("k8s");
+    let report = export(dir.path(), &out).unwrap();
+    for file in crate::support::tree(&out) {
+        if file == "overlays/local/secrets.env" || file.starts_with("overlays/local/secret-files/")
+        {
+            continue;
+        }
+        let text = read(&out.join(&file));
+        for v in SECRET_VALUES {
+            assert!(!text.contains(v), "{file} holds the secret {v}:\n{text}");
+        }
+    }
+    let lines = report["services"]["ci"].as_array().unwrap();
+    let line = |key: &str| {
+        lines
+            .iter()
+            .find(|l| l["key"] == key)
+            .unwrap_or_else(|| panic!("no line for {key}: {lines:?}"))
+    };
+    for (key, holds) in [
+        ("volumes[0] /project", ".env"),
+        ("volumes[1] /etc/web.env", "web.env"),
+        ("volumes[2] /etc/api_key", "api_key.txt"),
+    ] {
+        let l = line(key);
+        assert_eq!(l["outcome"], "not_translated", "{l}");
+        let why = l["note"].as_str().unwrap();
+        assert!(why.contains(holds) && why.contains("secret"), "{key}: {l}");
+    }
+    assert_eq!(line("volumes[3] /etc/site.conf")["outcome"], "translated");
+}
+
 fn web_mounts_secret(web: &str) -> bool {
     web.contains("mountPath: /run/secrets/api_key") && web.contains("-secret-api-key")
 }
