@@ -35,6 +35,14 @@ const VALIDATORS: &[(&str, &str)] = &[
     ),
     ("Jenkinsfile", "groovyc (syntax)"),
     (
+        "ci/jenkins/jenkins.yaml",
+        "groovyc (its job DSL); node, job and variables match the agent, health check and compose.yaml",
+    ),
+    (
+        "ci/jenkins/plugins.txt",
+        "jenkins-plugin-cli's format; names each plugin used",
+    ),
+    (
         "pagerduty/watch.py",
         "pages and resolves on a fake Events API (hosted.rs)",
     ),
@@ -229,6 +237,11 @@ const BOOTED: &[(&str, &str, &str)] = &[
         "buildbot",
         "a_generated_python_project_boots_and_its_app_uses_its_services",
         "Buildbot 3.7 master; a forced build passes",
+    ),
+    (
+        "jenkins",
+        "the_local_jenkins_agent_connects_and_runs_the_jenkinsfile_as_its_own_user",
+        "the controller faked (Jenkins ships no Debian package); the generated agent connects to it and runs the Jenkinsfile's steps",
     ),
 ];
 

@@ -1064,14 +1064,20 @@ fn stack_project(dir: &std::path::Path, name: &str, picks: &str, ports: &[(&str,
         .iter()
         .map(|(service, host)| format!("  {service}: {host}\n"))
         .collect();
-    std::fs::write(
-        &answers,
-        format!(
-            "ci: none\nvcs: none\nconfig-mgmt: none\ncontainers: compose\ntests: []\nmachine: []\n\
-             {picks}ports:\n{ports}"
-        ),
-    )
-    .unwrap();
+    // Themes `picks` leaves out are `none`.
+    let defaults: String = [
+        ("ci", "none"),
+        ("vcs", "none"),
+        ("config-mgmt", "none"),
+        ("containers", "compose"),
+        ("tests", "[]"),
+        ("machine", "[]"),
+    ]
+    .iter()
+    .filter(|(theme, _)| !picks.lines().any(|l| l.starts_with(&format!("{theme}:"))))
+    .map(|(theme, pick)| format!("{theme}: {pick}\n"))
+    .collect();
+    std::fs::write(&answers, format!("{defaults}{picks}ports:\n{ports}")).unwrap();
     ok(&brickyard()
         .arg("new")
         .arg(&project)
@@ -1295,6 +1301,161 @@ fn every_service_ships_its_logs_to_fluent_bit() {
         String::from_utf8_lossy(&logs.stdout).contains("listening on :8000"),
         "{}",
         stderr_of(&logs)
+    );
+}
+
+/// The local Jenkins has no stand-in (no Debian package; its plugins come
+/// from updates.jenkins.io): a fake controller plays its HTTP endpoints
+/// (tests/fixtures/fake-jenkins) and its agent.jar. The rest is real: the
+/// generated agent image is built on the app's toolchain, connect.sh takes
+/// the node's secret from the controller's JNLP file and starts agent.jar
+/// as Jenkins' must be started (over WebSocket, the secret from a file, the
+/// admin's password out of its environment), both health checks and
+/// `verify` pass, and the Jenkinsfile's steps run on the agent as its own
+/// user: the app's tests from a checkout of the committed project, and the
+/// image build through the Docker socket, whose group it joined.
+#[test]
+#[cfg_attr(
+    not(docker_tests),
+    ignore = "Docker tier: set BRICKYARD_DOCKER_TESTS=1 (.ci/run does)"
+)]
+fn the_local_jenkins_agent_connects_and_runs_the_jenkinsfile_as_its_own_user() {
+    docker_tier();
+    let (dir, _) = crate::support::scratch();
+    let name = "by-jenkins";
+    let [app, jenkins] = free_ports();
+    let project = stack_project(
+        dir.path(),
+        name,
+        "ci: jenkins\napp: python\nservices: []\nmonitoring: none\nmocks: none\nchat: []\n",
+        &[("app:8000", app), ("jenkins:8080", jenkins)],
+    );
+    // The fake controller: agent.jar compiled here, the project's ready.sh.
+    let fixtures = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/fake-jenkins"
+    ));
+    let fake = project.join("fake");
+    std::fs::create_dir(&fake).unwrap();
+    for f in ["controller.py", "Dockerfile"] {
+        std::fs::copy(fixtures.join(f), fake.join(f)).unwrap();
+    }
+    std::fs::copy(project.join("ci/jenkins/ready.sh"), fake.join("ready.sh")).unwrap();
+    let classes = dir.path().join("classes");
+    for cmd in [
+        Command::new("javac")
+            .args(["--release", "17", "-d"])
+            .arg(&classes)
+            .arg(fixtures.join("FakeAgent.java")),
+        Command::new("jar")
+            .args(["--create", "--main-class", "FakeAgent", "--file"])
+            .arg(fake.join("agent.jar"))
+            .arg("-C")
+            .arg(&classes)
+            .arg("."),
+    ] {
+        ok(&cmd.output().unwrap());
+    }
+    std::fs::write(
+        project.join("compose.override.yaml"),
+        format!("services:\n  jenkins:\n    build: fake\n    command: [python3, /fake/controller.py, {name}]\n"),
+    )
+    .unwrap();
+    // Jenkins builds what is committed, as the project's README says.
+    let git = |args: &[&str]| {
+        ok(&Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .current_dir(&project)
+            .output()
+            .unwrap())
+    };
+    git(&["init", "-q", "-b", "main"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "Start"]);
+
+    let stack = Stack::at(project.clone(), name);
+    let out = stack.run(&["up", "--profile", "ci", "--verify", "--timeout", "600"]);
+    let state = docker(&[
+        "exec",
+        &format!("{name}-jenkins-1"),
+        "sh",
+        "-c",
+        "curl -sS -u \"admin:$JENKINS_ADMIN_PASSWORD\" http://127.0.0.1:8080/fake/state",
+    ]);
+    let images = [
+        format!("{name}-app"),
+        format!("{name}-jenkins"),
+        format!("{name}-jenkins-agent"),
+        format!("{name}:1"),
+    ];
+    let cleanup = || {
+        stack.cleanup();
+        let mut args = vec!["rmi", "-f"];
+        args.extend(images.iter().map(String::as_str));
+        docker(&args);
+    };
+    if !out.status.success() {
+        cleanup();
+        panic!(
+            "{}\nthe fake controller saw: {}",
+            stderr_of(&out),
+            stdout(&state)
+        );
+    }
+    let report = String::from_utf8_lossy(&out.stdout).to_string();
+    for proof in [
+        "the agent is online",
+        "the admin logs in and the pipeline exists",
+    ] {
+        assert!(report.contains(proof), "no `{proof}` in {report}");
+    }
+    assert!(report.contains("checks passed"), "{report}");
+
+    // The agent's user and groups: its own uid, and the socket's group
+    // that `new` wrote into .env.
+    let agent = format!("{name}-jenkins-agent-1");
+    let env = std::fs::read_to_string(project.join(".env")).unwrap();
+    let gid = env
+        .lines()
+        .find_map(|l| l.strip_prefix("DOCKER_GID="))
+        .expect("DOCKER_GID in .env")
+        .to_string();
+    let ids = stdout(&docker(&["exec", &agent, "id"]));
+    assert!(ids.starts_with("uid=10001(jenkins)"), "{ids}");
+    assert!(
+        ids.contains(&format!(",{gid}")) || ids.contains(&format!("={gid}")),
+        "no group {gid}: {ids}"
+    );
+
+    // The Jenkinsfile's steps, as Jenkins runs them on this agent: a
+    // checkout of the committed project, the Test stage in app/, then the
+    // Image stage at the root.
+    let jenkinsfile = std::fs::read_to_string(project.join("Jenkinsfile")).unwrap();
+    let steps: Vec<&str> = jenkinsfile
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("sh '")?.strip_suffix('\''))
+        .collect();
+    assert_eq!(steps.len(), 2, "the Test and Image steps: {steps:?}");
+    let script = format!(
+        "set -e; ws=$HOME/agent/workspace/{name}_main; git clone -q file:///project $ws; \
+         cd $ws/app; {}; cd $ws; BUILD_NUMBER=1; {}",
+        steps[0], steps[1]
+    );
+    let build = docker(&["exec", &agent, "sh", "-c", &script]);
+    let built = docker(&["image", "inspect", &format!("{name}:1")]);
+    cleanup();
+    assert!(
+        build.status.success(),
+        "the Jenkinsfile's steps failed on the agent:\n{}\n{}",
+        stdout(&build),
+        stderr_of(&build)
+    );
+    assert!(built.status.success(), "no image {name}:1");
+    let output = format!("{}{}", stdout(&build), stderr_of(&build));
+    assert!(
+        output.contains("OK"),
+        "the app's tests did not run: {output}"
     );
 }
 

@@ -1378,3 +1378,37 @@ fn a_host_mounts_group_is_this_machines_and_kept_in_env() {
     // Empty, the root group: what a daemon without a `docker` group uses.
     assert_eq!(group_add("later"), serde_json::json!(["0"]));
 }
+
+/// A local Jenkins declares the chat's webhook as the credential the
+/// Jenkinsfile binds: the controller reads it from `.env`; the agent, which
+/// runs the builds' code, is never given it.
+#[test]
+fn a_local_jenkins_gets_the_chats_webhook_and_its_agent_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("jk");
+    let out = brickyard()
+        .args(["new", "--yes", "--ci", "jenkins", "--chat", "slack"])
+        .arg(&project)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let compose: serde_yaml::Value =
+        serde_yaml::from_str(&fs::read_to_string(project.join("compose.yaml")).unwrap()).unwrap();
+    let env = |service: &str| compose["services"][service]["environment"].clone();
+    assert_eq!(
+        env("jenkins")["SLACK_WEBHOOK_URL"].as_str(),
+        Some("${SLACK_WEBHOOK_URL:-}"),
+        "{compose:?}"
+    );
+    assert!(
+        env("jenkins-agent").get("SLACK_WEBHOOK_URL").is_none(),
+        "{compose:?}"
+    );
+    let casc = fs::read_to_string(project.join("ci/jenkins/jenkins.yaml")).unwrap();
+    assert!(casc.contains("id: slack-webhook-url"), "{casc}");
+    let jenkinsfile = fs::read_to_string(project.join("Jenkinsfile")).unwrap();
+    assert!(
+        jenkinsfile.contains("credentialsId: 'slack-webhook-url', variable: 'SLACK_WEBHOOK_URL'"),
+        "{jenkinsfile}"
+    );
+}

@@ -217,6 +217,9 @@ fn generated_files_pass_their_validators() {
         if project.join("Jenkinsfile").exists() {
             jenkinsfile_compiles(project);
         }
+        if project.join("ci/jenkins/jenkins.yaml").exists() {
+            jenkins_configuration_holds_together(project);
+        }
         if project.join("chat/hubot").exists() {
             hubot_loads_and_answers(project);
         }
@@ -427,9 +430,14 @@ fn zap_rules_parse(rules: &Path) {
 /// a Groovy script): a syntax error fails here, though what the Pipeline
 /// plugin would say of the steps needs a Jenkins.
 fn jenkinsfile_compiles(project: &Path) {
+    let text = std::fs::read_to_string(project.join("Jenkinsfile")).unwrap();
+    groovy_compiles(&format!("{}/Jenkinsfile", project.display()), &text);
+}
+
+fn groovy_compiles(what: &str, source: &str) {
     let dir = tempfile::tempdir().unwrap();
-    let script = dir.path().join("Jenkinsfile.groovy");
-    std::fs::copy(project.join("Jenkinsfile"), &script).unwrap();
+    let script = dir.path().join("Script.groovy");
+    std::fs::write(&script, source).unwrap();
     let mut cmd = Command::new("groovyc");
     cmd.arg("-d").arg(dir.path().join("classes")).arg(&script);
     // Debian's groovyc wants JAVA_HOME; take the JDK of the `java` on PATH.
@@ -439,10 +447,90 @@ fn jenkinsfile_compiles(project: &Path) {
     {
         cmd.env("JAVA_HOME", home);
     }
-    run(
-        &format!("groovyc {}/Jenkinsfile", project.display()),
-        &mut cmd,
+    run(&format!("groovyc {what}"), &mut cmd);
+}
+
+/// The local Jenkins holds together (no Jenkins runs here): its job DSL
+/// script compiles; the node and the job its agent and health check name
+/// are the ones configured; every variable the configuration reads is in
+/// the controller's environment; plugins.txt is in jenkins-plugin-cli's
+/// format and names each plugin the configuration and the Jenkinsfile use.
+fn jenkins_configuration_holds_together(project: &Path) {
+    let read = |f: &str| std::fs::read_to_string(project.join(f)).unwrap();
+    let name = project.file_name().unwrap().to_str().unwrap();
+    let text = read("ci/jenkins/jenkins.yaml");
+    let casc: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    let script = casc["jobs"][0]["script"]
+        .as_str()
+        .expect("a job DSL script");
+    groovy_compiles(
+        &format!("the job DSL of {name}/ci/jenkins/jenkins.yaml"),
+        script,
     );
+    assert!(
+        script.contains(&format!("multibranchPipelineJob('{name}')"))
+            && read("ci/jenkins/ready.sh").contains(&format!("/job/{name}/api/json")),
+        "{name}: ready.sh asks for a job jenkins.yaml does not make"
+    );
+    let node = &casc["jenkins"]["nodes"][0]["permanent"];
+    let node_name = node["name"].as_str().unwrap();
+    assert!(
+        read("ci/jenkins/agent/connect.sh").contains(&format!("node={node_name}\n"))
+            && read("ci/jenkins/agent/online.sh").contains(&format!("/computer/{node_name}/")),
+        "{name}: the agent connects as another node than jenkins.yaml's {node_name}"
+    );
+    assert_eq!(
+        node["launcher"]["inbound"]["webSocket"].as_bool(),
+        Some(true),
+        "{name}: connect.sh uses -webSocket"
+    );
+    // ${VAR} and ${VAR:-default}, as configuration as code reads them.
+    let compose: serde_yaml::Value = serde_yaml::from_str(&read("compose.yaml")).unwrap();
+    let env = &compose["services"]["jenkins"]["environment"];
+    for var in text
+        .split("${")
+        .skip(1)
+        .filter_map(|s| s.split(['}', ':']).next())
+    {
+        assert!(
+            env.get(var).is_some(),
+            "{name}: jenkins.yaml reads {var}, which the jenkins service does not have"
+        );
+    }
+    let plugins: Vec<String> = read("ci/jenkins/plugins.txt")
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let (id, version) = l.split_once(':').unwrap_or((l, "latest"));
+            let ok = |s: &str, extra: &[char]| {
+                !s.is_empty()
+                    && s.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || extra.contains(&c))
+            };
+            assert!(
+                ok(id, &[]) && ok(version, &['.', '_']),
+                "{name}: plugins.txt line `{l}` is not `id[:version]`"
+            );
+            id.to_string()
+        })
+        .collect();
+    let jenkinsfile = read("Jenkinsfile");
+    let mut needed = vec![
+        "configuration-as-code",
+        "job-dsl",
+        "git",
+        "workflow-multibranch",
+        "workflow-aggregator",
+    ];
+    if jenkinsfile.contains("withCredentials") {
+        needed.push("credentials-binding");
+    }
+    for plugin in needed {
+        assert!(
+            plugins.iter().any(|p| p == plugin),
+            "{name}: plugins.txt lacks {plugin}"
+        );
+    }
 }
 
 fn which(tool: &str) -> PathBuf {
