@@ -154,6 +154,10 @@ fn merge_env(mine: &str, theirs: &str) -> Option<(String, Vec<String>)> {
         );
     }
     for (k, v) in &missing {
+        for comment in comments_above(theirs, k) {
+            text.push_str(comment);
+            text.push('\n');
+        }
         text.push_str(&format!("{k}={v}\n"));
     }
     Some((text, missing.into_iter().map(|(k, _)| k).collect()))
@@ -215,6 +219,27 @@ pub fn overwrite(
 
 /// A `.env` as Compose reads it; one that does not parse is read line by
 /// line (`KEY=value`), so its keys are still known and none is added twice.
+/// The comment lines right above `key`'s line in a generated `.env`
+/// (what the value is: a machine's group, where a hosted key is found);
+/// none for the first key, under the file's header.
+fn comments_above<'a>(text: &'a str, key: &str) -> Vec<&'a str> {
+    let lines: Vec<&str> = text.lines().collect();
+    let Some(at) = lines
+        .iter()
+        .position(|l| l.split_once('=').is_some_and(|(k, _)| k.trim() == key))
+    else {
+        return Vec::new();
+    };
+    let start = lines[..at]
+        .iter()
+        .rposition(|l| !l.trim_start().starts_with('#'))
+        .map_or(0, |i| i + 1);
+    if start == 0 {
+        return Vec::new();
+    }
+    lines[start..at].to_vec()
+}
+
 fn env_values(text: &str) -> BTreeMap<String, String> {
     dotenv::parse(text).unwrap_or_else(|_| {
         text.lines()
@@ -352,5 +377,23 @@ mod tests {
             Some("# mine\nDB_PASSWORD=kept\nMY_OWN=1\nREDIS_PASSWORD=fresh\n")
         );
         assert!(c[ENV_FILE].private);
+    }
+
+    #[test]
+    fn env_gains_a_missing_value_with_the_comment_that_says_what_it_is() {
+        let c = run(
+            &[],
+            &[(ENV_FILE, "# mine\nDB_PASSWORD=kept\n")],
+            &[(
+                ENV_FILE,
+                "# header\nDB_PASSWORD=new\n# The group that owns /s; ci joins it.\nDOCKER_GID=107\nREDIS_PASSWORD=fresh\n",
+            )],
+        );
+        assert_eq!(
+            c[ENV_FILE].after.as_deref(),
+            Some(
+                "# mine\nDB_PASSWORD=kept\n# The group that owns /s; ci joins it.\nDOCKER_GID=107\nREDIS_PASSWORD=fresh\n"
+            )
+        );
     }
 }
