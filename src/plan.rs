@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::{Catalog, Entry, PortSpec, ServiceFragment, Theme};
+use crate::catalog::{Catalog, CiNotify, Entry, PortSpec, ServiceFragment, Theme};
 
 /// The picks, as written in `brickyard.yaml`, a preset, or given by flags.
 /// A theme left out is unsettled; `none` settles it with no tool.
@@ -239,6 +239,13 @@ impl Plan {
 
     pub fn service(&self, name: &str) -> Option<&PlannedService> {
         self.services.iter().find(|s| s.name == name)
+    }
+
+    /// The picked chat that takes CI results, and how it is wired.
+    pub fn ci_notify(&self) -> Option<(&Entry, &CiNotify)> {
+        self.entries
+            .iter()
+            .find_map(|e| e.wires.ci_notify.as_ref().map(|n| (e, n)))
     }
 }
 

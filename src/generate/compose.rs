@@ -117,11 +117,7 @@ pub fn render(plan: &Plan) -> String {
         .collect();
     let shipping = log_shipping(plan);
     // The chat's webhook variable, for services that run CI builds here.
-    let notify_secret = plan
-        .entries
-        .iter()
-        .find_map(|e| e.wires.ci_notify.as_ref())
-        .map(|n| n.secret.clone());
+    let notify_secret = plan.ci_notify().map(|(_, n)| &n.secret);
     let mut services = BTreeMap::new();
     let mut volumes = BTreeMap::new();
     for svc in &plan.services {
@@ -136,7 +132,7 @@ pub fn render(plan: &Plan) -> String {
             .entries
             .iter()
             .any(|e| e.id == svc.from && e.wires.notify_env.contains(&svc.name));
-        if let (true, Some(secret)) = (runs_ci, &notify_secret) {
+        if let (true, Some(secret)) = (runs_ci, notify_secret) {
             environment.insert(secret.clone(), format!("${{{secret}:-}}"));
         }
         let depends_on = deps

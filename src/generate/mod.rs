@@ -205,9 +205,7 @@ pub fn context(catalog: &Catalog, plan: &Plan) -> Value {
             .collect::<Vec<_>>()
             .join(", "),
         "notify": plan
-            .entries
-            .iter()
-            .find_map(|e| e.wires.ci_notify.as_ref().map(|n| (e, n)))
+            .ci_notify()
             .map(|(e, n)| json!({
                 "name": e.name,
                 "secret": n.secret,

@@ -217,8 +217,6 @@ pub fn overwrite(
     out
 }
 
-/// A `.env` as Compose reads it; one that does not parse is read line by
-/// line (`KEY=value`), so its keys are still known and none is added twice.
 /// The comment lines right above `key`'s line in a generated `.env`
 /// (what the value is: a machine's group, where a hosted key is found);
 /// none for the first key, under the file's header.
@@ -240,6 +238,8 @@ fn comments_above<'a>(text: &'a str, key: &str) -> Vec<&'a str> {
     lines[start..at].to_vec()
 }
 
+/// A `.env` as Compose reads it; one that does not parse is read line by
+/// line (`KEY=value`), so its keys are still known and none is added twice.
 fn env_values(text: &str) -> BTreeMap<String, String> {
     dotenv::parse(text).unwrap_or_else(|_| {
         text.lines()
