@@ -18,6 +18,7 @@ pub mod project;
 pub mod prompt;
 pub mod render;
 pub mod session;
+pub mod trust;
 pub mod ui;
 
 use std::process::ExitCode;
@@ -48,23 +49,56 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     let ui = ui::Ui::new(cli.quiet);
     let cli = cli.in_dir();
     let dir = cli.dir();
+    // `down`, `logs`, `config` and `export` act on the compose file alone:
+    // nothing of brickyard.yaml (nor a catalog it names) stands in their way.
+    let needs_catalog = !matches!(
+        cli.command,
+        Command::Down(_) | Command::Logs(_) | Command::Config(_) | Command::Export(_)
+    );
     // In a project, the catalogs it was made with (git ones at the commit
     // recorded; `update` moves to the newest), unless others are given.
     let in_project = !matches!(
         cli.command,
         Command::New(_) | Command::Demo(_) | Command::Catalog(_)
     );
-    let layers = if cli.catalog.is_empty() && in_project {
+    let layers = if !needs_catalog {
+        Vec::new()
+    } else if cli.catalog.is_empty() && in_project {
         let which = match &cli.command {
             Command::Update(u) if !u.undo => project::state::GitCommit::Newest(u.reference.clone()),
             _ => project::state::GitCommit::Recorded,
         };
-        project::state::recorded_catalogs(&dir, &which)?
+        match project::state::recorded_catalogs(&dir, &which) {
+            Ok(layers) => layers,
+            // `ps` shows what runs whatever the project file says.
+            Err(e) if matches!(cli.command, Command::Ps(_)) => {
+                ui.warn(format!(
+                    "{e:#}\n  showing the stack by its labels, with the built-in catalog"
+                ));
+                Vec::new()
+            }
+            Err(e) => return Err(e),
+        }
     } else {
-        cli.catalog
+        let layers = cli
+            .catalog
             .iter()
             .map(|arg| catalog::Layer::from_arg(arg))
-            .collect::<anyhow::Result<_>>()?
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        // A directory the person names is one they trust for this project.
+        let project_dir = match &cli.command {
+            Command::New(args) => Some(args.path.clone()),
+            Command::Demo(_) | Command::Catalog(_) => None,
+            _ => Some(dir.clone()),
+        };
+        if let Some(project_dir) = project_dir {
+            for layer in &layers {
+                if let catalog::Layer::Dir(d) = layer {
+                    trust::allowed::allow(&project_dir, d);
+                }
+            }
+        }
+        layers
     };
     let catalog = catalog::Catalog::load_layers(&layers)?;
     // A team entry that replaces another is said, where picks are made.

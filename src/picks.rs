@@ -20,7 +20,7 @@ pub fn settle(
 ) -> Result<Answers> {
     let mut answers = flags;
     if let Some(file) = answers_file {
-        let text = std::fs::read_to_string(file)
+        let text = crate::trust::fs::read_text(file, crate::trust::fs::limit::PROJECT)
             .with_context(|| format!("cannot read answers file {}", file.display()))?;
         let parsed = crate::project::state::parse(&text)
             .map_err(|e| anyhow::anyhow!("answers file {} is malformed: {e}", file.display()))?;

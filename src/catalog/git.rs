@@ -65,6 +65,97 @@ impl std::fmt::Display for GitSpec {
     }
 }
 
+/// The transports a catalog URL may use. `ext::` runs a program and `fd::`
+/// reads a descriptor: never from a URL someone else wrote.
+const PROTOCOLS: &str = "file:git:http:https:ssh";
+
+impl GitSpec {
+    /// Checks a URL and ref before git sees them: no option (`-...`), no
+    /// `ext::`-style transport, no control character, and a ref that is a
+    /// ref name (`git check-ref-format`'s rules).
+    pub fn check(&self) -> Result<(), String> {
+        check_url(&self.url)?;
+        if let Some(r) = &self.reference {
+            check_ref(r)?;
+        }
+        Ok(())
+    }
+}
+
+/// A catalog URL: `scheme://...` with a scheme git may use here, or
+/// scp-like `[user@]host:path`.
+pub fn check_url(url: &str) -> Result<(), String> {
+    let bad = |why: &str| Err(format!("`{url}` is not a git URL brickyard uses: {why}"));
+    if url.is_empty() {
+        return bad("it is empty");
+    }
+    if url.starts_with('-') {
+        return bad("it starts with `-`, as an option would");
+    }
+    if url.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return bad("it holds a space or a control character");
+    }
+    if let Some((scheme, rest)) = url.split_once("://") {
+        if !PROTOCOLS.split(':').any(|p| p == scheme) {
+            return bad("the scheme must be https, http, ssh, git or file");
+        }
+        if rest.starts_with('-') {
+            return bad("its host starts with `-`");
+        }
+        return Ok(());
+    }
+    if url.contains("::") {
+        return bad("`TRANSPORT::ADDRESS` URLs (ext::, fd::) are refused");
+    }
+    match url.split_once(':') {
+        Some((host, _)) if !host.is_empty() && !host.contains('/') => Ok(()),
+        _ => bad("use scheme://... or host:path (file:///path for a local repository)"),
+    }
+}
+
+/// A commit id: 40 hex digits (SHA-1), or 64 (SHA-256).
+pub fn check_commit(commit: &str) -> Result<(), String> {
+    if matches!(commit.len(), 40 | 64) && commit.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(())
+    } else {
+        Err(format!("`{commit}` is not a commit id (40 hex digits)"))
+    }
+}
+
+/// A branch, tag or commit name as `git check-ref-format --allow-onelevel`
+/// takes it, and never an option.
+pub fn check_ref(reference: &str) -> Result<(), String> {
+    let bad = |why: &str| Err(format!("`{reference}` is not a ref name: {why}"));
+    if reference.is_empty() {
+        return bad("it is empty");
+    }
+    if reference.starts_with('-') {
+        return bad("it starts with `-`, as an option would");
+    }
+    if reference.len() > 255 {
+        return bad("it is longer than 255 bytes");
+    }
+    if reference
+        .chars()
+        .any(|c| c.is_control() || matches!(c, ' ' | '~' | '^' | ':' | '?' | '*' | '[' | '\\'))
+    {
+        return bad("it holds a space, a control character or one of ~^:?*[\\");
+    }
+    if reference.contains("..") || reference.contains("@{") || reference == "@" {
+        return bad("it holds `..` or `@{`, or is `@`");
+    }
+    if reference.ends_with('/') || reference.ends_with('.') || reference.ends_with(".lock") {
+        return bad("it ends with `/`, `.` or `.lock`");
+    }
+    if reference
+        .split('/')
+        .any(|part| part.is_empty() || part.starts_with('.'))
+    {
+        return bad("a part of it is empty or starts with `.`");
+    }
+    Ok(())
+}
+
 /// A commit of a git catalog, exported to a directory.
 #[derive(Debug, Clone)]
 pub struct Checkout {
@@ -75,16 +166,22 @@ pub struct Checkout {
 
 /// The newest commit of the spec's ref (fetched now), exported.
 pub fn newest(spec: &GitSpec) -> Result<Checkout> {
+    spec.check().map_err(anyhow::Error::msg)?;
     let repo = repo(spec)?;
     let want = spec.reference.as_deref().unwrap_or("HEAD");
-    git(&repo, &["fetch", "--quiet", "--no-tags", &spec.url, want])
-        .with_context(|| format!("cannot fetch `{want}` of the catalog {}", spec.url))?;
+    git(
+        &repo,
+        &["fetch", "--quiet", "--no-tags", "--", &spec.url, want],
+    )
+    .with_context(|| format!("cannot fetch `{want}` of the catalog {}", spec.url))?;
     let commit = git(&repo, &["rev-parse", "--verify", "FETCH_HEAD^{commit}"])?;
     export(spec, &repo, commit.trim())
 }
 
 /// A recorded commit: from the cache, or fetched if it is not there.
 pub fn pinned(spec: &GitSpec, commit: &str) -> Result<Checkout> {
+    spec.check().map_err(anyhow::Error::msg)?;
+    check_commit(commit).map_err(anyhow::Error::msg)?;
     let repo = repo(spec)?;
     let dir = repo.with_file_name(commit);
     if dir.is_dir() {
@@ -97,13 +194,17 @@ pub fn pinned(spec: &GitSpec, commit: &str) -> Result<Checkout> {
     let have = |c: &str| git(&repo, &["cat-file", "-e", &format!("{c}^{{commit}}")]).is_ok();
     if !have(commit) {
         // By id (servers allow a reachable commit), else every branch and tag.
-        let by_id = git(&repo, &["fetch", "--quiet", "--no-tags", &spec.url, commit]);
+        let by_id = git(
+            &repo,
+            &["fetch", "--quiet", "--no-tags", "--", &spec.url, commit],
+        );
         if by_id.is_err() || !have(commit) {
             git(
                 &repo,
                 &[
                     "fetch",
                     "--quiet",
+                    "--",
                     &spec.url,
                     "+refs/heads/*:refs/remotes/catalog/*",
                     "+refs/tags/*:refs/tags/*",
@@ -134,7 +235,10 @@ fn repo(spec: &GitSpec) -> Result<PathBuf> {
     let staging = tempfile::Builder::new()
         .prefix(".repo-")
         .tempdir_in(&home)?;
-    git(staging.path(), &["init", "--quiet", "--bare", "."])?;
+    git(
+        staging.path(),
+        &["init", "--quiet", "--bare", "--template=", "."],
+    )?;
     match std::fs::rename(staging.path(), &repo) {
         Ok(()) => {
             let _ = staging.keep();
@@ -150,9 +254,7 @@ fn repo(spec: &GitSpec) -> Result<PathBuf> {
 fn export(spec: &GitSpec, repo: &Path, commit: &str) -> Result<Checkout> {
     let dir = repo.with_file_name(commit);
     if !dir.is_dir() {
-        let out = Command::new("git")
-            .arg("-C")
-            .arg(repo)
+        let out = command(repo)
             .args(["archive", "--format=tar", commit])
             .output()
             .context("cannot run git")?;
@@ -183,17 +285,34 @@ fn export(spec: &GitSpec, repo: &Path, commit: &str) -> Result<Checkout> {
     })
 }
 
-fn git(dir: &Path, args: &[&str]) -> Result<String> {
-    let out = Command::new("git")
-        .arg("-C")
+/// `git -C dir` as brickyard runs it: the cache repository's hooks never
+/// run, only the transports of [`PROTOCOLS`] are allowed whatever the
+/// config says, and no prompt waits for an answer nobody can give. Every
+/// value from a file reaches it checked and after `--`.
+fn command(dir: &Path) -> Command {
+    let mut cmd = Command::new("git");
+    cmd.arg("-C")
         .arg(dir)
-        .args(args)
-        // Never wait on a password prompt nobody sees.
+        .args([
+            "-c",
+            "core.hooksPath=/dev/null",
+            "-c",
+            "protocol.ext.allow=never",
+        ])
+        .env("GIT_ALLOW_PROTOCOL", PROTOCOLS)
         .env("GIT_TERMINAL_PROMPT", "0")
-        .output()
-        .map_err(|e| {
-            anyhow::anyhow!("a git catalog needs the `git` program ({e}); install git, or use a catalog directory")
-        })?;
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .stdin(std::process::Stdio::null());
+    cmd
+}
+
+fn git(dir: &Path, args: &[&str]) -> Result<String> {
+    let out = command(dir).args(args).output().map_err(|e| {
+        anyhow::anyhow!(
+            "a git catalog needs the `git` program ({e}); install git, or use a catalog directory"
+        )
+    })?;
     if !out.status.success() {
         bail!("{}", String::from_utf8_lossy(&out.stderr).trim());
     }
@@ -244,6 +363,56 @@ mod tests {
             url: url.into(),
             reference: reference.map(String::from),
         })
+    }
+
+    #[test]
+    fn what_reaches_git_is_never_an_option_or_a_program() {
+        use super::{check_commit, check_ref, check_url};
+        for ok in [
+            "https://example.com/team/cat.git",
+            "ssh://git@example.com/team/cat.git",
+            "git@example.com:team/cat.git",
+            "file:///srv/cat",
+        ] {
+            assert_eq!(check_url(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "--upload-pack=touch /tmp/x",
+            "ext::sh -c touch% /tmp/x",
+            "fd::7",
+            "ftp://example.com/x",
+            "ssh://-oProxyCommand=x/y",
+            "/srv/cat",
+            "",
+        ] {
+            assert!(check_url(bad).is_err(), "{bad}");
+        }
+        for ok in [
+            "main",
+            "release/2",
+            "v1.0",
+            "190f2187b44181957bea224625f87723e7180fe6",
+        ] {
+            assert_eq!(check_ref(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "--upload-pack=x",
+            "-x",
+            "a..b",
+            "a b",
+            "a:b",
+            ".hidden",
+            "x.lock",
+            "x/",
+            "@{u}",
+            "",
+        ] {
+            assert!(check_ref(bad).is_err(), "{bad}");
+        }
+        assert!(check_commit("190f2187b44181957bea224625f87723e7180fe6").is_ok());
+        for bad in ["../../x", "--upload-pack=x", "190f2187", "HEAD"] {
+            assert!(check_commit(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ pub mod git;
 mod model;
 
 use std::collections::BTreeMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use include_dir::{Dir, include_dir};
 
@@ -16,10 +16,6 @@ pub use model::*;
 
 static EMBEDDED_CATALOG: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/catalog");
 static EMBEDDED_TEMPLATES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/templates");
-
-/// The largest catalog file read: entries and templates are small; a huge
-/// one is a mistake or an attack, refused before it is read.
-const MAX_FILE_BYTES: u64 = 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
@@ -206,25 +202,12 @@ impl Catalog {
         let mut files = Vec::new();
         walk(dir, dir, &mut files).map_err(read_err)?;
         files.sort();
+        // Each file is looked at before it is read (no link, no device, no
+        // FIFO, nothing over the limit), and read once: the digest and the
+        // entries come from the same bytes.
         let mut contents = Vec::new();
         for rel in &files {
-            contents.push((
-                rel.to_string_lossy().replace('\\', "/"),
-                std::fs::read(dir.join(rel)).map_err(read_err)?,
-            ));
-        }
-        self.sources.push(Source {
-            source: match git {
-                Some(g) => g.spec.to_string(),
-                None => crate::project::state::lexical_absolute(dir)
-                    .display()
-                    .to_string(),
-            },
-            digest: digest(contents.iter().map(|(p, c)| (p.clone(), c.as_slice()))),
-            commit: git.map(|g| g.commit.clone()),
-        });
-        for rel in files {
-            let full = dir.join(&rel);
+            let full = dir.join(rel);
             let shown = full.display().to_string();
             if std::fs::symlink_metadata(&full)
                 .map_err(read_err)?
@@ -236,18 +219,33 @@ impl Catalog {
                     "is a symbolic link; catalog files must be regular files",
                 ));
             }
-            let size = std::fs::metadata(&full).map_err(read_err)?.len();
-            if size > MAX_FILE_BYTES {
-                return Err(invalid(
-                    &shown,
-                    format!(
-                        "is {size} bytes; a catalog file may be {} KiB at most",
-                        MAX_FILE_BYTES / 1024
+            let bytes = crate::trust::fs::read_bytes(&full, crate::trust::fs::limit::CATALOG)
+                .map_err(|e| match e {
+                    crate::trust::fs::ReadError::TooLarge { size, limit, .. } => invalid(
+                        &shown,
+                        format!(
+                            "is {size} bytes; a catalog file may be {} KiB at most",
+                            limit / 1024
+                        ),
                     ),
-                ));
-            }
-            let text = std::fs::read_to_string(&full).map_err(read_err)?;
-            let rel = rel.to_string_lossy().replace('\\', "/");
+                    other => invalid(&shown, other.to_string()),
+                })?;
+            contents.push((rel.to_string_lossy().replace('\\', "/"), bytes));
+        }
+        self.sources.push(Source {
+            source: match git {
+                Some(g) => g.spec.to_string(),
+                None => crate::project::state::lexical_absolute(dir)
+                    .display()
+                    .to_string(),
+            },
+            digest: digest(contents.iter().map(|(p, c)| (p.clone(), c.as_slice()))),
+            commit: git.map(|g| g.commit.clone()),
+        });
+        for (rel, bytes) in contents {
+            let shown = dir.join(&rel).display().to_string();
+            let text =
+                String::from_utf8(bytes).map_err(|_| invalid(&shown, "is not UTF-8 text"))?;
             if let Some(t) = rel.strip_prefix("templates/") {
                 self.templates.insert(t.to_string(), text);
             } else if rel.ends_with(".yaml") || rel.ends_with(".yml") {
@@ -265,7 +263,7 @@ impl Catalog {
         };
         if dir == "presets" {
             let preset: Preset =
-                serde_yaml::from_str(text).map_err(|e| invalid(shown, e.to_string()))?;
+                crate::trust::yaml::from_str(text).map_err(|e| invalid(shown, e))?;
             if preset.id != stem {
                 return Err(invalid(
                     shown,
@@ -278,7 +276,7 @@ impl Catalog {
             self.presets.insert(preset.id.clone(), preset);
             return Ok(());
         }
-        let entry: Entry = serde_yaml::from_str(text).map_err(|e| invalid(shown, e.to_string()))?;
+        let entry: Entry = crate::trust::yaml::from_str(text).map_err(|e| invalid(shown, e))?;
         let Some(theme) = Theme::parse(dir) else {
             return Err(invalid(
                 shown,
@@ -546,8 +544,7 @@ fn check_entry(entry: &Entry) -> Result<(), String> {
         ));
     }
     for spec in &entry.files {
-        check_relative(&spec.path)
-            .map_err(|m| format!("field `files.path`: `{}` {m}", spec.path))?;
+        check_output(&spec.path).map_err(|m| format!("field `files.path`: `{}` {m}", spec.path))?;
     }
     for name in &entry.secrets {
         if !is_var_name(name) {
@@ -648,24 +645,21 @@ fn is_id(s: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
-/// A path inside the project: relative, no `..`, no root or drive prefix.
-pub fn check_relative(path: &str) -> Result<(), &'static str> {
-    if path.is_empty() {
-        return Err("is empty");
+pub use crate::trust::path::check_relative;
+
+/// A file an entry writes: inside the project, and none of the files
+/// brickyard alone writes (`.env`, `brickyard.yaml`) or keeps its state in
+/// (`.brickyard/`), nor git's (a hook in `.git/` would run on the next
+/// commit).
+fn check_output(path: &str) -> Result<(), &'static str> {
+    check_relative(path)?;
+    if let Some(why) = crate::trust::path::reserved(path) {
+        return Err(why);
     }
-    if path.contains('\\') {
-        return Err("must use forward slashes");
+    match path.trim_start_matches("./") {
+        ".env" | "brickyard.yaml" => Err("is a file brickyard alone writes"),
+        _ => Ok(()),
     }
-    for c in Path::new(path).components() {
-        match c {
-            Component::Normal(_) | Component::CurDir => {}
-            Component::ParentDir => return Err("climbs out of the project with `..`"),
-            Component::RootDir | Component::Prefix(_) => {
-                return Err("is absolute; paths must stay inside the project");
-            }
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

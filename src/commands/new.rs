@@ -122,7 +122,7 @@ fn overwrite(ui: Ui, plan: &Plan, dir: &Path, files: &[generate::GeneratedFile])
     let written_before = previous.map(|g| g.files).unwrap_or_default();
     let base = state::read_base(dir, &written_before);
     let o = update::overwrite(&base, &written_before, files, |p| {
-        std::fs::read_to_string(dir.join(p)).ok()
+        state::project_file(dir, p)
     });
     write::preflight(dir, true)?;
     write::apply(dir, &o.files, &o.deletes)?;

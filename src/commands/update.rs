@@ -198,7 +198,7 @@ fn run(
         }
     };
     refuse_markers(dir, &written_before)?;
-    let read = |p: &str| std::fs::read_to_string(dir.join(p)).ok();
+    let read = |p: &str| state::project_file(dir, p);
 
     if mode == Mode::Check {
         return check(ui, &base, &written_before, &theirs);
@@ -296,7 +296,7 @@ fn refuse_markers(dir: &Path, files: &[String]) -> Result<()> {
     let marked: Vec<String> = files
         .iter()
         .filter_map(|p| {
-            let text = std::fs::read_to_string(dir.join(p)).ok()?;
+            let text = state::project_file(dir, p)?;
             merge::has_markers(&text).then(|| {
                 let lines: Vec<String> = merge::conflict_lines(&text)
                     .iter()
@@ -457,26 +457,30 @@ fn delete_retired(ui: Ui, project: &str, retired: &Retired) -> Result<()> {
     }
 }
 
-/// Puts back what the last update, add or remove replaced.
+/// Puts back what the last update, add or remove replaced, once its
+/// record checks out (see `generate::undo`).
 fn undo(ui: Ui, dir: &Path) -> Result<()> {
-    let undo_dir = dir.join(generate::UNDO_DIR);
-    if !undo_dir.is_dir() {
-        bail!("nothing to undo: no update, add or remove has run here (or it was undone already)");
-    }
-    let created: Vec<String> = std::fs::read_to_string(undo_dir.join(generate::UNDO_CREATED))
-        .unwrap_or_default()
-        .lines()
-        .map(String::from)
+    let plan = generate::undo::plan(dir)?;
+    let files: Vec<GeneratedFile> = plan
+        .restore
+        .into_iter()
+        .map(|r| GeneratedFile {
+            private: r.path == ENV_FILE,
+            path: r.path,
+            contents: r.contents,
+        })
         .collect();
-    let mut files = Vec::new();
-    collect(&undo_dir, &undo_dir, &mut files)?;
-    files.retain(|f: &GeneratedFile| f.path != generate::UNDO_CREATED);
-    write::apply(dir, &files, &created)?;
+    write::apply(dir, &files, &plan.remove)?;
     for f in files.iter().filter(|f| !f.path.starts_with(".brickyard/")) {
         ui.status(format!("restored {}", f.path));
     }
-    for p in created.iter().filter(|p| !p.starts_with(".brickyard/")) {
+    for p in plan.remove.iter().filter(|p| !p.starts_with(".brickyard/")) {
         ui.status(format!("removed  {p}"));
+    }
+    for p in plan.keep.iter().filter(|p| !p.starts_with(".brickyard/")) {
+        ui.warn(format!(
+            "kept {p}: the undone change created it, and it was changed since"
+        ));
     }
     // k8s/ follows compose.yaml back, when brickyard made it.
     match crate::project::k8s::refresh_if_made(ui, dir) {
@@ -485,27 +489,5 @@ fn undo(ui: Ui, dir: &Path) -> Result<()> {
         Err(e) => ui.warn(format!("{e:#}")),
     }
     ui.done("the files are as they were; `brickyard update --undo` again redoes");
-    Ok(())
-}
-
-fn collect(root: &Path, dir: &Path, out: &mut Vec<GeneratedFile>) -> Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            collect(root, &path, out)?;
-        } else {
-            let rel = path
-                .strip_prefix(root)
-                .expect("below root")
-                .to_string_lossy()
-                .replace('\\', "/");
-            out.push(GeneratedFile {
-                private: rel == ENV_FILE,
-                contents: std::fs::read_to_string(&path)
-                    .with_context(|| format!("cannot read {}", path.display()))?,
-                path: rel,
-            });
-        }
-    }
     Ok(())
 }

@@ -76,13 +76,14 @@ pub fn read_files(
     let mut vars = BTreeMap::new();
     for file in files {
         let file = file.as_ref();
-        let meta = std::fs::metadata(file)
-            .map_err(|_| format!("couldn't find env file: {}", file.display()))?;
-        if meta.is_dir() {
-            return Err(format!("{} is a directory", file.display()));
-        }
-        let text = std::fs::read_to_string(file)
-            .map_err(|e| format!("couldn't read env file: {}: {e}", file.display()))?;
+        let text =
+            crate::trust::fs::read_text(file, crate::trust::fs::limit::ENV).map_err(|e| {
+                if e.is_not_found() {
+                    format!("couldn't find env file: {}", file.display())
+                } else {
+                    format!("couldn't read env file: {e}")
+                }
+            })?;
         parse_into(&text, &mut vars, &|k, read| {
             env.get(k).or_else(|| read.get(k)).cloned()
         })

@@ -35,8 +35,8 @@ pub fn resolve_environment(project: &mut Project, discard: bool) -> Result<(), S
                 }
                 continue;
             }
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| format!("cannot read env file {}: {e}", file.path))?;
+            let text = crate::trust::fs::read_text(path, crate::trust::fs::limit::ENV)
+                .map_err(|e| format!("cannot read env file: {e}"))?;
             let lookup = |k: &str| {
                 project_env
                     .get(k)
@@ -106,8 +106,16 @@ pub fn resolve_labels(project: &mut Project, discard: bool) -> Result<(), String
     for svc in project.services.values_mut() {
         let mut labels: BTreeMap<String, String> = BTreeMap::new();
         for file in &svc.label_files {
-            let text = std::fs::read_to_string(file).map_err(|_| {
-                format!("label file {file} not found: stat {file}: no such file or directory")
+            let text = crate::trust::fs::read_text(
+                std::path::Path::new(file),
+                crate::trust::fs::limit::ENV,
+            )
+            .map_err(|e| {
+                if e.is_not_found() {
+                    format!("label file {file} not found: stat {file}: no such file or directory")
+                } else {
+                    format!("cannot read label file: {e}")
+                }
             })?;
             let mut vars = BTreeMap::new();
             let seen = labels.clone();

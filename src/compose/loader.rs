@@ -55,22 +55,18 @@ pub struct ConfigFile {
     pub content: Option<String>,
 }
 
-/// The largest compose file brickyard reads, a guard against a file that is
-/// not a compose file at all (a log, a disk image).
-const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
-
+/// A compose file, bounded (a log or a disk image is no compose file; a
+/// FIFO or a device is refused before it is opened).
 pub fn read_file(path: &FsPath) -> Result<String, String> {
-    let meta =
-        std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(format!(
+    crate::trust::fs::read_text(path, crate::trust::fs::limit::COMPOSE).map_err(|e| match e {
+        crate::trust::fs::ReadError::TooLarge { size, limit, .. } => format!(
             "{} is {} MB; a compose file larger than {} MB is not read",
             path.display(),
-            meta.len() / (1024 * 1024),
-            MAX_FILE_BYTES / (1024 * 1024)
-        ));
-    }
-    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+            size / (1024 * 1024),
+            limit / (1024 * 1024)
+        ),
+        other => other.to_string(),
+    })
 }
 
 /// One file, every document of it, merged over `dict`. Returns the new

@@ -413,7 +413,7 @@ pub fn fallback_project_name(opts: &ProjectOptions) -> Option<String> {
         return Some(n);
     }
     let wd = opts.project_dir.clone().unwrap_or_else(|| cwd.clone());
-    if let Ok(text) = std::fs::read_to_string(wd.join(".env"))
+    if let Ok(text) = crate::trust::fs::read_text(&wd.join(".env"), crate::trust::fs::limit::ENV)
         && let Ok(env) = dotenv::parse(&text)
         && let Some(n) = env.get("COMPOSE_PROJECT_NAME").filter(|n| !n.is_empty())
     {
@@ -425,7 +425,7 @@ pub fn fallback_project_name(opts: &ProjectOptions) -> Option<String> {
             .map(|n| wd.join(n))
             .find(|p| p.exists())
     });
-    if let Some(text) = file.and_then(|f| std::fs::read_to_string(f).ok()) {
+    if let Some(text) = file.and_then(|f| loader::read_file(&f).ok()) {
         for line in text.lines() {
             if let Some(n) = line.strip_prefix("name:") {
                 let n = normalize_project_name(n.trim().trim_matches(['"', '\'']));

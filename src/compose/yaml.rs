@@ -46,7 +46,7 @@ pub fn parse(text: &str) -> Result<Vec<Document>, String> {
 /// The documents of `text` as the YAML parser gives them, up to the first
 /// error, and that error.
 pub fn raw_documents(text: &str) -> (Vec<Value>, Option<String>) {
-    if let Err(e) = check_flow_depth(text) {
+    if let Err(e) = crate::trust::yaml::check_depth(text) {
         return (Vec::new(), Some(e));
     }
     let mut docs = Vec::new();
@@ -58,62 +58,6 @@ pub fn raw_documents(text: &str) -> (Vec<Value>, Option<String>) {
         }
     }
     (docs, None)
-}
-
-/// Deepest `[` / `{` nesting let through to the YAML parser. The parser
-/// refuses anything past 128 levels anyway, but only after work that grows
-/// with the square of the depth: 100,000 brackets take it a minute.
-const MAX_FLOW_DEPTH: usize = 1000;
-
-/// Refuses text whose flow collections nest past [`MAX_FLOW_DEPTH`], in one
-/// linear pass. Quoted scalars and comments are skipped; a bracket inside a
-/// plain scalar is counted too, which can only overcount, and no real file
-/// holds hundreds of unmatched ones.
-fn check_flow_depth(text: &str) -> Result<(), String> {
-    let (mut depth, mut line, mut column) = (0usize, 1usize, 0usize);
-    let mut chars = text.chars().peekable();
-    let mut previous = '\n';
-    while let Some(c) = chars.next() {
-        column += 1;
-        match c {
-            '\n' => {
-                line += 1;
-                column = 0;
-            }
-            '#' if previous.is_whitespace() => {
-                while chars.peek().is_some_and(|&c| c != '\n') {
-                    chars.next();
-                }
-            }
-            '"' | '\'' if !previous.is_alphanumeric() => {
-                // Skip to the closing quote; `\"` escapes in double quotes.
-                while let Some(q) = chars.next() {
-                    if q == '\n' {
-                        line += 1;
-                        column = 0;
-                    }
-                    if q == '\\' && c == '"' {
-                        chars.next();
-                    } else if q == c {
-                        break;
-                    }
-                }
-            }
-            '[' | '{' => {
-                depth += 1;
-                if depth > MAX_FLOW_DEPTH {
-                    return Err(format!(
-                        "lists or mappings nested more than {MAX_FLOW_DEPTH} levels deep \
-                         at line {line} column {column}"
-                    ));
-                }
-            }
-            ']' | '}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-        previous = c;
-    }
-    Ok(())
 }
 
 /// Drops `!reset` nodes and unwraps `!override` ones, recording their paths.
@@ -244,7 +188,7 @@ mod tests {
         let deep = format!("services: {}{}", "[".repeat(5000), "]".repeat(5000));
         let err = parse(&deep).err().unwrap();
         assert!(
-            err.contains("nested more than 1000 levels deep at line 1 column 1011"),
+            err.contains("nested more than 1000 levels deep at line 1 column 1010"),
             "{err}"
         );
         // Brackets in quotes and comments are not nesting.

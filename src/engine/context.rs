@@ -79,9 +79,13 @@ impl DockerIgnore {
 /// (`node_modules` + `!node_modules/keep.js`). `inline` is a Dockerfile
 /// given in the compose file, sent under the name `dockerfile`.
 pub fn tar_context(dir: &Path, dockerfile: &str, inline: Option<&str>) -> Result<Vec<u8>, String> {
-    let ignore = match std::fs::read_to_string(dir.join(".dockerignore")) {
-        Ok(text) => DockerIgnore::parse(&text)?,
-        Err(_) => DockerIgnore { rules: Vec::new() },
+    let ignore = match crate::trust::fs::read_text_if_exists(
+        &dir.join(".dockerignore"),
+        crate::trust::fs::limit::ENV,
+    ) {
+        Ok(Some(text)) => DockerIgnore::parse(&text)?,
+        Ok(None) => DockerIgnore { rules: Vec::new() },
+        Err(e) => return Err(e.to_string()),
     };
     let mut builder = tar::Builder::new(Vec::new());
     builder.follow_symlinks(false);

@@ -2,6 +2,7 @@
 //! touches the disk.
 
 pub mod compose;
+pub mod undo;
 pub mod write;
 
 use std::collections::BTreeMap;
@@ -34,10 +35,8 @@ pub const ENV_FILE: &str = ".env";
 pub const COMPOSE_FILE: &str = "compose.yaml";
 /// What brickyard wrote last, for three-way merges (committed).
 pub const BASE_DIR: &str = ".brickyard/base";
-/// What the last update, add or remove replaced (git-ignored).
+/// What the last update, add or remove replaced (git-ignored); see `undo`.
 pub const UNDO_DIR: &str = ".brickyard/undo";
-/// In the undo directory: the paths that did not exist before.
-pub const UNDO_CREATED: &str = ".created";
 
 /// Every file of the project, sorted by path.
 /// `project_dir` is where the project lives: catalog directories are

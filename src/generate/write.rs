@@ -143,28 +143,45 @@ fn create(target: &Path, files: &[GeneratedFile]) -> Result<Written, WriteError>
 
 /// Changes files of an existing project all together or not at all: each
 /// new version is staged, then each current file is moved aside (into what
-/// becomes `.brickyard/undo/`) and the new one moved in. A failure part way
-/// moves everything back. Returns the paths written and deleted.
+/// becomes `.brickyard/undo/files/`) and the new one moved in; the undo
+/// record is written, and the previous undo directory is swapped for the
+/// new one. A failure at any of these steps, the last included, moves
+/// everything back, the previous undo too.
 pub fn apply(target: &Path, files: &[GeneratedFile], deletes: &[String]) -> Result<(), WriteError> {
-    let (undo_dir, created_list) = (super::UNDO_DIR, super::UNDO_CREATED);
     for path in files
         .iter()
         .map(|f| f.path.as_str())
         .chain(deletes.iter().map(String::as_str))
     {
+        crate::trust::path::check_normal(path).map_err(|why| WriteError::Io {
+            path: PathBuf::from(path),
+            source: std::io::Error::other(why),
+        })?;
         check_no_links(target, path)?;
     }
+    let undo = target.join(super::UNDO_DIR);
+    check_no_links(target, super::UNDO_DIR)?;
     let staging = staging_in(target)?;
     let new = staging.path().join("new");
-    let old = staging.path().join("old");
+    let aside = staging.path().join("undo");
+    let old = aside.join(super::undo::FILES);
+    let previous_undo = staging.path().join("previous-undo");
     for file in files {
         stage(&new, file)?;
     }
     fs::create_dir_all(&old).map_err(io(&old))?;
-    // (path, had a file before) for what was done, and the directories
-    // made for new files, to undo on failure or Ctrl-C.
+    // What was done, to undo on failure or Ctrl-C: (path, had a file
+    // before), the directories made for new files, whether the previous
+    // undo directory was moved aside.
     let mut done: Vec<(String, bool)> = Vec::new();
     let mut made_dirs: Vec<PathBuf> = Vec::new();
+    let mut moved_previous = false;
+    let mut record = super::undo::Record {
+        brickyard_undo: 1,
+        project: super::undo::project_key(target),
+        restore: Vec::new(),
+        created: Vec::new(),
+    };
     let result = (|| {
         for file in files {
             step()?;
@@ -182,9 +199,47 @@ pub fn apply(target: &Path, files: &[GeneratedFile], deletes: &[String]) -> Resu
             let had = move_aside(&target.join(path), &old.join(path))?;
             done.push((path.clone(), had));
         }
+        // The record: a hash of each copy put aside, and of what was
+        // written where nothing was.
+        for (path, had) in &done {
+            if *had {
+                let copy = old.join(path);
+                let bytes = crate::trust::fs::read_bytes(&copy, crate::trust::fs::limit::GENERATED)
+                    .map_err(|e| WriteError::Io {
+                        path: copy.clone(),
+                        source: std::io::Error::other(e.to_string()),
+                    })?;
+                record.restore.push(super::undo::Entry {
+                    path: path.clone(),
+                    sha256: super::undo::sha256_hex(&bytes),
+                });
+            } else if let Some(file) = files.iter().find(|f| &f.path == path) {
+                record.created.push(super::undo::Entry {
+                    path: path.clone(),
+                    sha256: super::undo::sha256_hex(file.contents.as_bytes()),
+                });
+            }
+        }
+        let record_path = aside.join(super::undo::RECORD);
+        let json = serde_json::to_string_pretty(&record).expect("the record serializes");
+        fs::write(&record_path, json).map_err(io(&record_path))?;
+        step()?;
+        // The previous undo goes aside (not away) until the new one is in.
+        if fs::symlink_metadata(&undo).is_ok() {
+            fs::rename(&undo, &previous_undo).map_err(io(&undo))?;
+            moved_previous = true;
+        }
+        if let Some(parent) = undo.parent() {
+            made_dirs.extend(missing_dirs(target, parent));
+            fs::create_dir_all(parent).map_err(io(parent))?;
+        }
+        fs::rename(&aside, &undo).map_err(io(&undo))?;
         Ok(())
     })();
     if let Err(e) = result {
+        if moved_previous {
+            let _ = fs::rename(&previous_undo, &undo);
+        }
         for (path, had) in done.iter().rev() {
             let dest = target.join(path);
             let _ = fs::remove_file(&dest);
@@ -204,21 +259,6 @@ pub fn apply(target: &Path, files: &[GeneratedFile], deletes: &[String]) -> Resu
         let mut dir = target.join(path);
         while dir.pop() && dir != target && fs::remove_dir(&dir).is_ok() {}
     }
-    // What was there before becomes the undo directory.
-    let created: String = done
-        .iter()
-        .filter(|(_, had)| !had)
-        .map(|(p, _)| format!("{p}\n"))
-        .collect();
-    fs::write(old.join(created_list), created).map_err(io(&old))?;
-    let undo = target.join(undo_dir);
-    if undo.exists() {
-        fs::remove_dir_all(&undo).map_err(io(&undo))?;
-    }
-    if let Some(parent) = undo.parent() {
-        fs::create_dir_all(parent).map_err(io(parent))?;
-    }
-    fs::rename(&old, &undo).map_err(io(&undo))?;
     Ok(())
 }
 
@@ -279,7 +319,7 @@ fn move_aside(dest: &Path, aside: &Path) -> Result<bool, WriteError> {
 }
 
 fn stage(root: &Path, file: &GeneratedFile) -> Result<(), WriteError> {
-    crate::catalog::check_relative(&file.path).map_err(|why| WriteError::Io {
+    crate::trust::path::check_relative(&file.path).map_err(|why| WriteError::Io {
         path: PathBuf::from(&file.path),
         source: std::io::Error::other(why),
     })?;
@@ -302,21 +342,13 @@ fn stage(root: &Path, file: &GeneratedFile) -> Result<(), WriteError> {
 /// Every existing component of `rel` under `root` must be a real directory
 /// (or, for the last one, a real file).
 fn check_no_links(root: &Path, rel: &str) -> Result<(), WriteError> {
-    let mut path = root.to_path_buf();
-    for part in rel.split('/') {
-        path.push(part);
-        match fs::symlink_metadata(&path) {
-            Ok(meta) if meta.file_type().is_symlink() => {
-                return Err(WriteError::Symlink {
-                    path: rel.to_string(),
-                    link: path,
-                });
-            }
-            Ok(_) => {}
-            Err(_) => break,
-        }
+    match crate::trust::path::first_link(root, rel) {
+        Some(link) => Err(WriteError::Symlink {
+            path: rel.to_string(),
+            link,
+        }),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -383,15 +415,18 @@ mod tests {
         assert_eq!(read("a.txt").as_deref(), Some("new a"));
         assert_eq!(read("sub/b.txt").as_deref(), Some("new b"));
         assert_eq!(read("gone.txt"), None);
-        assert_eq!(read(".brickyard/undo/a.txt").as_deref(), Some("old a"));
         assert_eq!(
-            read(".brickyard/undo/gone.txt").as_deref(),
+            read(".brickyard/undo/files/a.txt").as_deref(),
+            Some("old a")
+        );
+        assert_eq!(
+            read(".brickyard/undo/files/gone.txt").as_deref(),
             Some("old gone")
         );
-        assert_eq!(
-            read(".brickyard/undo/.created").as_deref(),
-            Some("sub/b.txt\n")
-        );
+        let plan = crate::generate::undo::plan(dir.path()).unwrap();
+        assert_eq!(plan.remove, ["sub/b.txt"]);
+        let restored: Vec<&str> = plan.restore.iter().map(|r| r.path.as_str()).collect();
+        assert_eq!(restored, ["a.txt", "gone.txt"]);
         // No staging directory is left.
         let names: Vec<String> = fs::read_dir(dir.path())
             .unwrap()

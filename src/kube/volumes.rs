@@ -321,8 +321,8 @@ fn bind_config_map(
     let mut binary = serde_json::Map::new();
     let mut items = Vec::new();
     for (rel_path, path) in &files {
-        let bytes =
-            std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let bytes = crate::trust::fs::read_bytes(path, crate::trust::fs::limit::COMPOSE)
+            .map_err(|e| e.to_string())?;
         let mut key = config_key(rel_path);
         while data.contains_key(&key) || binary.contains_key(&key) {
             key.insert(0, '_');
@@ -437,7 +437,8 @@ fn config_map_of_config(
     let content = if !cfg.content.is_empty() {
         cfg.content.clone()
     } else if !cfg.file.is_empty() {
-        std::fs::read_to_string(&cfg.file).map_err(|e| format!("cannot read {}: {e}", cfg.file))?
+        crate::trust::fs::read_text(Path::new(&cfg.file), crate::trust::fs::limit::COMPOSE)
+            .map_err(|e| e.to_string())?
     } else if !cfg.environment.is_empty() {
         return Err("a config from an environment variable may hold a secret: not exported".into());
     } else {
@@ -470,7 +471,8 @@ fn secret_file(ctx: &mut Context, source: &str) -> Result<String, String> {
     }
     let content = if !def.file.is_empty() {
         let bytes =
-            std::fs::read(&def.file).map_err(|e| format!("cannot read {}: {e}", def.file))?;
+            crate::trust::fs::read_bytes(Path::new(&def.file), crate::trust::fs::limit::COMPOSE)
+                .map_err(|e| e.to_string())?;
         String::from_utf8(bytes).map_err(|_| {
             format!("{} is not text: create Secret `{secret_name}` with `kubectl create secret generic {secret_name} --from-file=content={}`", def.file, def.file)
         })?

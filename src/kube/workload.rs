@@ -474,7 +474,9 @@ fn file_secret(ctx: &mut Context, name: &str, svc: &Service, k: &str) -> EnvSour
 fn env_file_names(svc: &Service) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for f in &svc.env_files {
-        if let Ok(text) = std::fs::read_to_string(&f.path) {
+        if let Ok(text) =
+            crate::trust::fs::read_text(std::path::Path::new(&f.path), crate::trust::fs::limit::ENV)
+        {
             let mut vars = BTreeMap::new();
             if crate::compose::dotenv::parse_into(&text, &mut vars, &|_, _| None).is_ok() {
                 out.extend(vars.into_keys());

@@ -159,6 +159,14 @@ pub fn translate(ui: &Ui, project: &Project, opts: &compose::ProjectOptions) -> 
     kube::export(&input).map_err(anyhow::Error::msg)
 }
 
+/// A file of the export directory, bounded and never through a link.
+fn read_out(out: &Path, rel: &str) -> Option<String> {
+    if crate::trust::path::first_link(out, rel).is_some() {
+        return None;
+    }
+    crate::trust::fs::read_text(&out.join(rel), crate::trust::fs::limit::GENERATED).ok()
+}
+
 /// Writes what changed, all together. A file an earlier export wrote and a
 /// person edited since is kept, unless `force`; production's starting
 /// points are never replaced; files of services gone are removed.
@@ -167,8 +175,7 @@ fn write_export(out: &Path, files: &[ExportFile], force: bool) -> Result<usize> 
     if out.exists() && !out.is_dir() {
         bail!("{} is a file; pass -o DIR for the manifests", out.display());
     }
-    let record: BTreeMap<String, String> = std::fs::read_to_string(out.join(RECORD))
-        .ok()
+    let record: BTreeMap<String, String> = read_out(out, RECORD)
         .and_then(|s| serde_json::from_str(&s).ok())
         .unwrap_or_default();
     let edited_since =
@@ -177,7 +184,7 @@ fn write_export(out: &Path, files: &[ExportFile], force: bool) -> Result<usize> 
     let mut edited = Vec::new();
     let mut new_record = BTreeMap::new();
     for f in files {
-        let on_disk = std::fs::read_to_string(out.join(&f.path)).ok();
+        let on_disk = read_out(out, &f.path);
         if !f.private {
             new_record.insert(f.path.clone(), sha256(&f.contents));
         }
@@ -213,11 +220,7 @@ fn write_export(out: &Path, files: &[ExportFile], force: bool) -> Result<usize> 
     let stale: Vec<String> = record
         .keys()
         .filter(|p| !files.iter().any(|f| f.path == **p))
-        .filter(|p| {
-            std::fs::read_to_string(out.join(p))
-                .ok()
-                .is_some_and(|c| !edited_since(p, &c))
-        })
+        .filter(|p| read_out(out, p).is_some_and(|c| !edited_since(p, &c)))
         .cloned()
         .collect();
     let changed = to_write.len() + stale.len();

@@ -54,7 +54,7 @@ pub fn parse(text: &str) -> Result<ProjectFile, String> {
     {
         Answers::default()
     } else {
-        serde_yaml::from_str(picks).map_err(|e| e.to_string())?
+        crate::trust::yaml::from_str(picks)?
     };
     let generated = if rest.is_empty() {
         None
@@ -64,17 +64,93 @@ pub fn parse(text: &str) -> Result<ProjectFile, String> {
         struct Tail {
             generated: Generated,
         }
-        let tail: Tail = serde_yaml::from_str(rest).map_err(|e| {
+        let tail: Tail = crate::trust::yaml::from_str(rest).map_err(|e| {
             format!("`generated` (brickyard writes it; the picks go above it): {e}")
+        })?;
+        check_generated(&tail.generated).map_err(|e| {
+            format!(
+                "{e}\n  brickyard writes `generated:`; put it back as brickyard wrote it (`git diff brickyard.yaml` shows what changed)"
+            )
         })?;
         Some(tail.generated)
     };
     Ok(ProjectFile { answers, generated })
 }
 
+/// Every field of `generated:` before anything acts on it: a recorded
+/// catalog is built-in, a relative directory, or a git URL with a commit id;
+/// a recorded file is a normalized path inside the project.
+fn check_generated(g: &Generated) -> Result<(), String> {
+    if g.brickyard.is_empty()
+        || g.brickyard.len() > 64
+        || !g
+            .brickyard
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".+-".contains(&b))
+    {
+        return Err(format!(
+            "generated.brickyard: `{}` is not a version",
+            g.brickyard
+        ));
+    }
+    for (i, s) in g.catalog.iter().enumerate() {
+        let field = |f: &str| format!("generated.catalog[{i}].{f}");
+        let hex = s.digest.strip_prefix("sha256:").unwrap_or_default();
+        if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(format!(
+                "{}: `{}` is not a digest (sha256: and 64 hex digits)",
+                field("digest"),
+                s.digest
+            ));
+        }
+        if s.source == BUILT_IN {
+            if s.commit.is_some() {
+                return Err(format!(
+                    "{}: the built-in catalog has no commit",
+                    field("commit")
+                ));
+            }
+        } else if let Some(spec) = GitSpec::parse(&s.source) {
+            spec.check()
+                .map_err(|e| format!("{}: {e}", field("source")))?;
+            if let Some(c) = &s.commit {
+                git::check_commit(c).map_err(|e| format!("{}: {e}", field("commit")))?;
+            }
+        } else {
+            if s.commit.is_some() {
+                return Err(format!(
+                    "{}: only a git catalog has a commit, and `{}` is a directory",
+                    field("commit"),
+                    s.source
+                ));
+            }
+            let dir = &s.source;
+            if dir.is_empty()
+                || dir.starts_with('/')
+                || dir.contains(['\\', '\0'])
+                || dir.chars().any(char::is_control)
+            {
+                return Err(format!(
+                    "{}: `{dir}` is not a directory relative to the project",
+                    field("source")
+                ));
+            }
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, f) in g.files.iter().enumerate() {
+        crate::trust::path::check_recorded(f)
+            .map_err(|why| format!("generated.files[{i}]: `{f}` {why}"))?;
+        if !seen.insert(f) {
+            return Err(format!("generated.files[{i}]: `{f}` is listed twice"));
+        }
+    }
+    Ok(())
+}
+
+/// Reads a project's `brickyard.yaml` (or an answers file), bounded.
 pub fn read(path: &Path) -> Result<ProjectFile> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = crate::trust::fs::read_text(path, crate::trust::fs::limit::PROJECT)?;
     parse(&text).map_err(|e| anyhow::anyhow!("{} is malformed: {e}", path.display()))
 }
 
@@ -130,28 +206,48 @@ pub fn read_base(dir: &Path, files: &[String]) -> BTreeMap<String, String> {
     files
         .iter()
         .filter(|p| in_base(p))
+        .filter(|p| crate::trust::path::first_link(dir, &base_path(p)).is_none())
         .filter_map(|p| {
-            std::fs::read_to_string(dir.join(BASE_DIR).join(p))
-                .ok()
-                .map(|t| (p.clone(), t))
+            crate::trust::fs::read_text(
+                &dir.join(BASE_DIR).join(p),
+                crate::trust::fs::limit::GENERATED,
+            )
+            .ok()
+            .map(|t| (p.clone(), t))
         })
         .collect()
 }
 
 pub const BUILT_IN: &str = "built-in";
 
+/// A file of the project as it is on disk, read to merge it: `None` when
+/// it is not there, cannot be read, or is reached through a symbolic link
+/// (a link may lead out of the project; writing refuses it by name).
+pub fn project_file(dir: &Path, rel: &str) -> Option<String> {
+    if crate::trust::path::first_link(dir, rel).is_some() {
+        return None;
+    }
+    crate::trust::fs::read_text(&dir.join(rel), crate::trust::fs::limit::GENERATED).ok()
+}
+
 /// The secrets a project already has (its volumes were made with them),
-/// read from `.env` as Compose reads it.
+/// read from `.env` as Compose reads it. Only a `.env` that is not there
+/// means none: one that cannot be read is an error, never a reason to make
+/// new secrets.
 pub fn secrets(dir: &Path) -> Result<BTreeMap<String, String>> {
     let path = dir.join(ENV_FILE);
-    match std::fs::read_to_string(&path) {
-        Ok(text) => crate::compose::dotenv::parse(&text).map_err(|e| {
+    match crate::trust::fs::read_text_if_exists(&path, crate::trust::fs::limit::ENV) {
+        Ok(Some(text)) => crate::compose::dotenv::parse(&text).map_err(|e| {
             anyhow::anyhow!(
                 "{} cannot be read ({e}); fix it so brickyard keeps its secrets",
                 path.display()
             )
         }),
-        Err(_) => Ok(BTreeMap::new()),
+        Ok(None) => Ok(BTreeMap::new()),
+        Err(e) => Err(anyhow::anyhow!(
+            "{e}\n  brickyard keeps the secrets .env holds (the data volumes were made with them), so it stops here; make it readable (`ls -l {}`) and run the command again",
+            path.display()
+        )),
     }
 }
 
@@ -169,6 +265,21 @@ pub fn lexical_absolute(path: &Path) -> PathBuf {
         }
     }
     out
+}
+
+/// Whether `rel` is a directory inside the project: no `..`, no link on
+/// the way, and where links lead (resolved), still inside.
+fn inside(project_dir: &Path, rel: &str) -> bool {
+    let rel = rel.trim_start_matches("./");
+    crate::trust::path::check_relative(rel).is_ok()
+        && crate::trust::path::first_link(project_dir, rel).is_none()
+        && match (
+            std::fs::canonicalize(project_dir),
+            std::fs::canonicalize(project_dir.join(rel)),
+        ) {
+            (Ok(p), Ok(d)) => d.starts_with(p),
+            _ => false,
+        }
 }
 
 /// `path` relative to `base` (both made absolute), with `..` as needed.
@@ -257,6 +368,16 @@ pub fn recorded_catalogs(project_dir: &Path, which: &GitCommit) -> Result<Vec<La
                 file.display()
             );
         }
+        if !inside(project_dir, &s.source) && !crate::trust::allowed::is_allowed(project_dir, &dir)
+        {
+            anyhow::bail!(
+                "{} records the catalog directory {} ({}), outside the project; brickyard reads a directory outside a project only once you name it for that project\n  if it is your team's catalog, pass it once: --catalog {}",
+                file.display(),
+                s.source,
+                lexical_absolute(&dir).display(),
+                s.source
+            );
+        }
         layers.push(Layer::Dir(dir));
     }
     if let GitCommit::Newest(Some(reference)) = which
@@ -308,12 +429,12 @@ mod tests {
             catalog: vec![
                 Source {
                     source: BUILT_IN.into(),
-                    digest: "sha256:00".into(),
+                    digest: format!("sha256:{}", "0".repeat(64)),
                     commit: None,
                 },
                 Source {
                     source: "git+file:///srv/team@main".into(),
-                    digest: "sha256:01".into(),
+                    digest: format!("sha256:{}", "1".repeat(64)),
                     commit: Some("190f2187b44181957bea224625f87723e7180fe6".into()),
                 },
             ],

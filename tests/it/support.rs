@@ -14,8 +14,16 @@ pub fn bin() -> std::path::PathBuf {
 /// The brickyard binary, as CI runs it: no terminal, CI=true.
 pub fn brickyard() -> Command {
     let mut cmd = Command::new(bin());
-    cmd.env("CI", "true").env_remove("BRICKYARD_CATALOG");
+    cmd.env("CI", "true")
+        .env_remove("BRICKYARD_CATALOG")
+        .env("BRICKYARD_STATE_DIR", state_dir());
     cmd
+}
+
+/// The user state directory the tests' brickyard keeps (catalog
+/// directories named with --catalog), apart from the person's own.
+pub fn state_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("brickyard-test-state-{}", std::process::id()))
 }
 
 /// A scratch directory and the path of a project inside it.

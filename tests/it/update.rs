@@ -101,8 +101,8 @@ fn add_and_remove_keep_every_edit_and_undo_puts_it_back() {
         "{}",
         stderr_of(&out)
     );
-    assert!(read(&project, ".brickyard/undo/compose.yaml").contains("  worker:\n"));
-    assert!(!read(&project, ".brickyard/undo/compose.yaml").contains("  redis:\n"));
+    assert!(read(&project, ".brickyard/undo/files/compose.yaml").contains("  worker:\n"));
+    assert!(!read(&project, ".brickyard/undo/files/compose.yaml").contains("  redis:\n"));
 
     let before_remove = read(&project, "compose.yaml");
     let out = run(&project, &["remove", "postgres"]);
