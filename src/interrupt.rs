@@ -36,11 +36,18 @@ pub fn catch() {
                     #[cfg(unix)]
                     {
                         use tokio::signal::unix::{SignalKind, signal};
-                        // Registered before `catch` returns, so no Ctrl-C is missed.
+                        // Registered before `catch` returns, so no Ctrl-C is
+                        // missed. SIGTERM (`kill`, a closing terminal's
+                        // supervisor) is taken as Ctrl-C is.
                         let sigint = signal(SignalKind::interrupt());
+                        let sigterm = signal(SignalKind::terminate());
                         let _ = ready_tx.send(());
-                        if let Ok(mut sigint) = sigint {
-                            while sigint.recv().await.is_some() {
+                        if let (Ok(mut sigint), Ok(mut sigterm)) = (sigint, sigterm) {
+                            loop {
+                                tokio::select! {
+                                    s = sigint.recv() => if s.is_none() { break },
+                                    s = sigterm.recv() => if s.is_none() { break },
+                                }
                                 REQUESTED.store(true, Ordering::SeqCst);
                             }
                         }
@@ -58,6 +65,30 @@ pub fn catch() {
             let _ = ready_rx.recv();
         }
     });
+}
+
+/// For the engine commands: resolves at Ctrl-C or SIGTERM, whichever
+/// comes first (both stop the command the same way).
+pub async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// Whether Ctrl-C was pressed since `catch`.

@@ -9,8 +9,9 @@ use clap::{FromArgMatches, Parser};
 const STACK: usize = 512 << 20;
 
 fn main() -> ExitCode {
-    // Help lists the catalog's ids; loading it is skipped otherwise.
-    let wants_help = std::env::args().any(|a| a == "-h" || a == "--help" || a == "help");
+    // Help lists the catalog's ids; loading it is skipped otherwise. (An
+    // argument that is not UTF-8 is clap's to refuse, not a panic here.)
+    let wants_help = std::env::args_os().any(|a| a == "-h" || a == "--help" || a == "help");
     let cli = match wants_help
         .then(|| brickyard::catalog::Catalog::load(&[]).ok())
         .flatten()

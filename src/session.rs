@@ -55,7 +55,7 @@ pub async fn up_interruptible(
     let progress = Progress::new(*ui);
     let outcome = tokio::select! {
         r = execute::up(engine, project, opts, &progress) => Some(r),
-        _ = tokio::signal::ctrl_c() => None,
+        _ = crate::interrupt::stop_signal() => None,
     };
     progress.finish(match &outcome {
         None => "stopped (interrupted)",

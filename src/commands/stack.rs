@@ -95,9 +95,11 @@ pub fn verify(ui: Ui, dir: &Path, catalog: &Catalog, args: &VerifyArgs) -> Resul
     })
 }
 
-/// The project name `down` uses: `-p`, else the loaded file's, else (the
-/// file is broken or gone) what Compose would have named it.
-fn down_name(ui: &Ui, dir: &Path, args: &StackArgs) -> Result<String> {
+/// The project name `down`, `ps` and `logs` use: `-p`, else the loaded
+/// file's, else (the file is broken or gone) what Compose would have named
+/// it, said: they act by the containers' labels, so a broken file never
+/// keeps a stack from being seen or taken down.
+fn labelled_name(ui: &Ui, dir: &Path, args: &StackArgs) -> Result<String> {
     if let Some(name) = &args.project.project_name {
         return Ok(name.clone());
     }
@@ -111,7 +113,7 @@ fn down_name(ui: &Ui, dir: &Path, args: &StackArgs) -> Result<String> {
                     )
                 })?;
             ui.warn(format!(
-                "{}; taking down project {name} by its labels (`-p NAME` names another)",
+                "{}; acting on project {name} by its containers' labels (`-p NAME` names another)",
                 e.to_string().lines().next().unwrap_or_default()
             ));
             Ok(name)
@@ -120,7 +122,7 @@ fn down_name(ui: &Ui, dir: &Path, args: &StackArgs) -> Result<String> {
 }
 
 pub fn down(ui: Ui, dir: &Path, args: &DownArgs) -> Result<()> {
-    let name = down_name(&ui, dir, &args.stack)?;
+    let name = labelled_name(&ui, dir, &args.stack)?;
     runtime()?.block_on(async {
         let engine = Engine::connect().await?;
         let _lock = crate::engine::lock::acquire(&name, Duration::from_secs(60), || {
@@ -130,7 +132,7 @@ pub fn down(ui: Ui, dir: &Path, args: &DownArgs) -> Result<()> {
         .map_err(anyhow::Error::msg)?;
         let report = tokio::select! {
             r = stack::down(&engine, &name, args.volumes) => r?,
-            _ = tokio::signal::ctrl_c() => {
+            _ = crate::interrupt::stop_signal() => {
                 let left = stack::leftovers(&engine, &name).await;
                 return Err(anyhow::Error::new(crate::Coded {
                     code: crate::exit::CANCELLED,
@@ -167,17 +169,24 @@ pub fn down(ui: Ui, dir: &Path, args: &DownArgs) -> Result<()> {
 }
 
 pub fn ps(ui: Ui, dir: &Path, catalog: &Catalog, args: &PsArgs) -> Result<()> {
-    let project = load(&ui, dir, &args.stack)?;
-    let schemes = checks::schemes(catalog, &project);
+    let (name, schemes) = match compose::load(&project_options(dir, &args.stack)) {
+        Ok(loaded) => {
+            for w in &loaded.warnings {
+                ui.warn(w);
+            }
+            let schemes = checks::schemes(catalog, &loaded.project);
+            (loaded.project.name, schemes)
+        }
+        Err(_) => (labelled_name(&ui, dir, &args.stack)?, Default::default()),
+    };
     runtime()?.block_on(async {
         let engine = Engine::connect().await?;
-        let rows = stack::ps(&engine, &project.name, &schemes).await?;
+        let rows = stack::ps(&engine, &name, &schemes).await?;
         if args.json {
             ui.data(serde_json::to_string_pretty(&rows)?);
         } else if rows.is_empty() {
             ui.status(format!(
-                "{} has no containers; `brickyard up` starts them",
-                project.name
+                "{name} has no containers; `brickyard up` starts them"
             ));
         } else {
             print_table(&ui, &rows);
@@ -187,10 +196,10 @@ pub fn ps(ui: Ui, dir: &Path, catalog: &Catalog, args: &PsArgs) -> Result<()> {
 }
 
 pub fn logs(ui: Ui, dir: &Path, args: &LogsArgs) -> Result<()> {
-    let project = load(&ui, dir, &args.stack())?;
+    let name = labelled_name(&ui, dir, &args.stack())?;
     runtime()?.block_on(async {
         let engine = Engine::connect().await?;
-        let containers = engine.project_containers(&project.name).await?;
+        let containers = engine.project_containers(&name).await?;
         let mut picked = Vec::new();
         for c in &containers {
             let service = crate::engine::label(c, crate::engine::LABEL_SERVICE).unwrap_or("?").to_string();
@@ -201,8 +210,7 @@ pub fn logs(ui: Ui, dir: &Path, args: &LogsArgs) -> Result<()> {
         for wanted in &args.services {
             if !picked.iter().any(|(s, _)| s == wanted) {
                 anyhow::bail!(
-                    "service `{wanted}` has no container in project {}; services with containers: {}",
-                    project.name,
+                    "service `{wanted}` has no container in project {name}; services with containers: {}",
                     containers.iter().filter_map(|c| crate::engine::label(c, crate::engine::LABEL_SERVICE)).collect::<Vec<_>>().join(", ")
                 );
             }
@@ -211,7 +219,7 @@ pub fn logs(ui: Ui, dir: &Path, args: &LogsArgs) -> Result<()> {
         let printer = |service: &str, line: &str| ui.data(format!("{} | {line}", ui.dim(service)));
         tokio::select! {
             r = stack::logs(&engine, &picked, args.follow, args.tail, printer) => r?,
-            _ = tokio::signal::ctrl_c() => {}
+            _ = crate::interrupt::stop_signal() => {}
         }
         Ok(())
     })

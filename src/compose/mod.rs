@@ -413,6 +413,8 @@ pub fn fallback_project_name(opts: &ProjectOptions) -> Option<String> {
         return Some(n);
     }
     let wd = opts.project_dir.clone().unwrap_or_else(|| cwd.clone());
+    // `.` has no name of its own: the directory's is the absolute path's.
+    let wd = std::path::absolute(&wd).unwrap_or(wd);
     if let Ok(text) = crate::trust::fs::read_text(&wd.join(".env"), crate::trust::fs::limit::ENV)
         && let Ok(env) = dotenv::parse(&text)
         && let Some(n) = env.get("COMPOSE_PROJECT_NAME").filter(|n| !n.is_empty())

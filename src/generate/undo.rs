@@ -77,6 +77,9 @@ pub fn project_key(dir: &Path) -> String {
 /// undo directory itself, nor anything of git's.
 pub fn check_path(path: &str) -> Result<(), String> {
     trust::path::check_normal(path).map_err(|why| format!("`{path}` {why}"))?;
+    if path == super::ENV_FILE {
+        return Err("`.env` is never in an undo record: secrets live in one file only".into());
+    }
     if path.starts_with(".brickyard/base/") {
         return Ok(());
     }
@@ -187,10 +190,11 @@ mod tests {
 
     #[test]
     fn only_project_files_and_base_copies_may_be_named() {
-        for ok in ["compose.yaml", ".env", ".brickyard/base/compose.yaml"] {
+        for ok in ["compose.yaml", ".brickyard/base/compose.yaml"] {
             assert!(check_path(ok).is_ok(), "{ok}");
         }
         for bad in [
+            ".env",
             "../x",
             "/etc/passwd",
             ".brickyard/undo/record.json",

@@ -166,6 +166,16 @@ pub fn apply(target: &Path, files: &[GeneratedFile], deletes: &[String]) -> Resu
     let aside = staging.path().join("undo");
     let old = aside.join(super::undo::FILES);
     let previous_undo = staging.path().join("previous-undo");
+    // `.env` is put aside apart from the undo copies: secrets live in one
+    // file only, and an undo keeps the secrets a change added.
+    let secrets_aside = staging.path().join("secrets");
+    let aside_of = |path: &str| {
+        if path == super::ENV_FILE {
+            secrets_aside.join(path)
+        } else {
+            old.join(path)
+        }
+    };
     for file in files {
         stage(&new, file)?;
     }
@@ -186,7 +196,7 @@ pub fn apply(target: &Path, files: &[GeneratedFile], deletes: &[String]) -> Resu
         for file in files {
             step()?;
             let dest = target.join(&file.path);
-            let had = move_aside(&dest, &old.join(&file.path))?;
+            let had = move_aside(&dest, &aside_of(&file.path))?;
             done.push((file.path.clone(), had));
             if let Some(parent) = dest.parent() {
                 made_dirs.extend(missing_dirs(target, parent));
@@ -196,12 +206,12 @@ pub fn apply(target: &Path, files: &[GeneratedFile], deletes: &[String]) -> Resu
         }
         for path in deletes {
             step()?;
-            let had = move_aside(&target.join(path), &old.join(path))?;
+            let had = move_aside(&target.join(path), &aside_of(path))?;
             done.push((path.clone(), had));
         }
         // The record: a hash of each copy put aside, and of what was
         // written where nothing was.
-        for (path, had) in &done {
+        for (path, had) in done.iter().filter(|(p, _)| p != super::ENV_FILE) {
             if *had {
                 let copy = old.join(path);
                 let bytes = crate::trust::fs::read_bytes(&copy, crate::trust::fs::limit::GENERATED)
@@ -244,7 +254,7 @@ pub fn apply(target: &Path, files: &[GeneratedFile], deletes: &[String]) -> Resu
             let dest = target.join(path);
             let _ = fs::remove_file(&dest);
             if *had {
-                let _ = fs::rename(old.join(path), &dest);
+                let _ = fs::rename(aside_of(path), &dest);
             }
         }
         // Deepest first; a directory something else now holds stays.

@@ -117,6 +117,18 @@ pub fn export(input: &Input) -> Result<Export, String> {
         };
         resources.extend(workload::translate(&mut ctx, name, svc));
     }
+    // A value of `.env` that reached a resource where no Secret reference
+    // fits (a label, a hostname) is taken out, and said.
+    for r in &mut resources {
+        for (path, var) in secrets::scrub(&mut r.value, input.env_values) {
+            report.add(
+                &r.service,
+                &path,
+                Outcome::NotTranslated,
+                format!("holds the value of {var} from .env, which no manifest may carry: left out (set it in an overlay)"),
+            );
+        }
+    }
     project_lines(project, &mut report, &volume_users);
     for key in secret.unrepresentable() {
         report.add_project(
@@ -246,10 +258,19 @@ pub fn export(input: &Input) -> Result<Export, String> {
     });
     files.push(ExportFile {
         path: "REPORT.md".into(),
-        contents: report.to_markdown(),
+        contents: secrets::redact(&report.to_markdown(), input.env_values),
         private: false,
     });
     files.sort_by(|a, b| a.path.cmp(&b.path));
+    // The last guard: no value of `.env` in any file but the private ones.
+    for f in files.iter().filter(|f| !f.private) {
+        if let [var, ..] = secrets::values_in(&f.contents, input.env_values).as_slice() {
+            return Err(format!(
+                "the export would write the value of {var} from .env into {}; nothing was written (report this: a secret reached a manifest)",
+                f.path
+            ));
+        }
+    }
     Ok(Export { files, report })
 }
 

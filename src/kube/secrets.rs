@@ -129,6 +129,105 @@ impl Secret {
     }
 }
 
+/// Whether a `.env` value is one to watch for in what the export writes:
+/// long enough not to turn up by chance (a generated secret has 32
+/// characters; `1` or `8000` are everywhere).
+fn watched(value: &str) -> bool {
+    value.chars().count() >= 8 && !value.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The `.env` variables whose values `text` holds.
+pub fn values_in<'a>(text: &str, env_values: &'a BTreeMap<String, String>) -> Vec<&'a str> {
+    env_values
+        .iter()
+        .filter(|(_, v)| watched(v) && text.contains(v.as_str()))
+        .map(|(k, _)| k.as_str())
+        .collect()
+}
+
+/// A resource whose content holds a value from `.env` (a config's
+/// `content:` that interpolates one) is not exported.
+pub fn refuse_values(
+    resource: super::Resource,
+    env_values: &BTreeMap<String, String>,
+) -> Result<super::Resource, String> {
+    let text = resource.value.to_string();
+    match values_in(&text, env_values).as_slice() {
+        [] => Ok(resource),
+        vars => Err(format!(
+            "its content holds the value of {} from .env: not exported (a secret belongs in `secrets:`)",
+            vars.join(", ")
+        )),
+    }
+}
+
+/// Takes out of `value` every string that holds a `.env` value (an entry
+/// of an object, an element of an array); returns each one's path and
+/// variable.
+pub fn scrub(
+    value: &mut serde_json::Value,
+    env_values: &BTreeMap<String, String>,
+) -> Vec<(String, String)> {
+    use serde_json::Value;
+    fn walk(
+        v: &mut Value,
+        at: &str,
+        env: &BTreeMap<String, String>,
+        out: &mut Vec<(String, String)>,
+    ) {
+        let holds = |v: &Value| match v {
+            Value::String(s) => values_in(s, env).first().map(|k| k.to_string()),
+            _ => None,
+        };
+        match v {
+            Value::Object(map) => {
+                let keys: Vec<String> = map.keys().cloned().collect();
+                for k in keys {
+                    let path = if at.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{at}.{k}")
+                    };
+                    if let Some(var) = map.get(&k).and_then(holds) {
+                        map.remove(&k);
+                        out.push((path, var));
+                    } else if let Some(child) = map.get_mut(&k) {
+                        walk(child, &path, env, out);
+                    }
+                }
+            }
+            Value::Array(items) => {
+                let mut i = 0;
+                let mut index = 0;
+                while i < items.len() {
+                    let path = format!("{at}[{index}]");
+                    if let Some(var) = holds(&items[i]) {
+                        items.remove(i);
+                        out.push((path, var));
+                    } else {
+                        walk(&mut items[i], &path, env, out);
+                        i += 1;
+                    }
+                    index += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(value, "", env_values, &mut out);
+    out
+}
+
+/// Text for a person (the report): each `.env` value shown as `${VAR}`.
+pub fn redact(text: &str, env_values: &BTreeMap<String, String>) -> String {
+    let mut out = text.to_string();
+    for (k, v) in env_values.iter().filter(|(_, v)| watched(v)) {
+        out = out.replace(v.as_str(), &format!("${{{k}}}"));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

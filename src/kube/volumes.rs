@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use super::Resource;
 use super::names::{dns_label, labels};
 use super::report::Outcome;
+use super::secrets;
 use super::workload::{CLAIM_SIZE, Context, Input};
 use crate::compose::model::{Project, Service, ServiceVolume};
 
@@ -140,7 +141,9 @@ pub fn volumes(ctx: &mut Context, name: &str, svc: &Service, out: &mut Vec<Resou
     }
     for (i, c) in svc.configs.iter().enumerate() {
         let key = format!("configs[{i}] {}", c.source);
-        match config_map_of_config(ctx.input.project, name, &c.source) {
+        match config_map_of_config(ctx.input.project, name, &c.source)
+            .and_then(|cm| secrets::refuse_values(cm, ctx.input.env_values))
+        {
             Ok(cm) => {
                 let cm_name = cm.value["metadata"]["name"]
                     .as_str()

@@ -8,8 +8,9 @@
 //! keyed by what it holds (compose services and their keys, Prometheus
 //! jobs by `job_name`, lists of named things by `name`), so a person's new
 //! service and the catalog's new healthcheck both survive. That result is
-//! taken only when it loses nothing: not when the person's file has
-//! comments the data would drop.
+//! taken only when it loses nothing: every line of the person's file is
+//! still there as written (a comment, a quote, a style), or the text
+//! conflict stands.
 
 use serde_yaml::{Mapping, Value};
 
@@ -82,18 +83,9 @@ fn parses(text: &str) -> bool {
     serde_yaml::from_str::<Value>(text).is_ok()
 }
 
-/// The data merge, or `None` when it conflicts or would lose a comment.
+/// The data merge, or `None` when it conflicts or would change a line of
+/// the person's.
 fn merge_yaml(base: &str, mine: &str, theirs: &str) -> Option<String> {
-    let comments = |t: &str| -> Vec<String> {
-        t.lines()
-            .filter(|l| l.trim_start().starts_with('#'))
-            .map(|l| l.trim().to_string())
-            .collect()
-    };
-    let theirs_comments = comments(theirs);
-    if comments(mine).iter().any(|c| !theirs_comments.contains(c)) {
-        return None;
-    }
     let parse = |t: &str| serde_yaml::from_str::<Value>(t).ok();
     let (b, m, t) = (parse(base)?, parse(mine)?, parse(theirs)?);
     let merged = value(Some(&b), Some(&m), Some(&t))?;
@@ -104,7 +96,34 @@ fn merge_yaml(base: &str, mine: &str, theirs: &str) -> Option<String> {
         .take_while(|l| l.trim_start().starts_with('#') || l.trim().is_empty())
         .map(|l| format!("{l}\n"))
         .collect();
-    Some(format!("{header}{body}"))
+    let text = format!("{header}{body}");
+    keeps_every_line(base, mine, &text).then_some(text)
+}
+
+/// Whether `merged` holds every line the person wrote (in `mine`, not in
+/// `base`) as they wrote it. The data merge writes YAML anew, so a
+/// comment, a quote (`'on'` is text, `on` a boolean to a YAML 1.1 reader),
+/// a scalar style or an indentation of theirs would not survive it: then
+/// the text conflict, which loses nothing, is the answer. Blank lines do
+/// not count.
+fn keeps_every_line(base: &str, mine: &str, merged: &str) -> bool {
+    use std::collections::HashMap;
+    let count = |t: &str| {
+        let mut m: HashMap<String, usize> = HashMap::new();
+        for l in t
+            .lines()
+            .map(str::trim_end)
+            .filter(|l| !l.trim().is_empty())
+        {
+            *m.entry(l.to_string()).or_default() += 1;
+        }
+        m
+    };
+    let (b, out) = (count(base), count(merged));
+    count(mine).into_iter().all(|(line, n)| {
+        let written = n.saturating_sub(b.get(&line).copied().unwrap_or(0));
+        out.get(&line).copied().unwrap_or(0) >= written
+    })
 }
 
 /// Three-way merge of two values over their base. `Some(None)`: removed;
@@ -262,7 +281,7 @@ mod tests {
         let base = "services:\n  app:\n    image: app:1\n";
         // The person adds a service at the end; the catalog adds a
         // healthcheck to app and a new service, also at the end.
-        let mine = "services:\n  app:\n    image: app:1\n    environment:\n      MINE: \"1\"\n  worker:\n    image: worker:1\n";
+        let mine = "services:\n  app:\n    image: app:1\n    environment:\n      MINE: '1'\n  worker:\n    image: worker:1\n";
         let theirs = "services:\n  app:\n    image: app:1\n    healthcheck:\n      test: [CMD, true]\n  redis:\n    image: redis:7\n";
         let m = merge(base, mine, theirs, true);
         let Merged::Clean { text, as_data } = m else {
@@ -291,10 +310,12 @@ mod tests {
 
     #[test]
     fn prometheus_jobs_merge_by_job_name() {
+        // Written as the data merge writes YAML, so the person's lines
+        // survive it (in another style they would not, and it conflicts).
         let base =
-            "scrape_configs:\n  - job_name: app\n    static_configs: [{targets: [\"app:8000\"]}]\n";
-        let mine = "scrape_configs:\n  - job_name: app\n    static_configs: [{targets: [\"app:8000\"]}]\n    scrape_interval: 5s\n  - job_name: mine\n    static_configs: [{targets: [\"x:1\"]}]\n";
-        let theirs = "scrape_configs:\n  - job_name: app\n    static_configs: [{targets: [\"app:8000\"]}]\n  - job_name: redis\n    static_configs: [{targets: [\"redis-exporter:9121\"]}]\n";
+            "scrape_configs:\n- job_name: app\n  static_configs:\n  - targets:\n    - app:8000\n";
+        let mine = "scrape_configs:\n- job_name: app\n  static_configs:\n  - targets:\n    - app:8000\n  scrape_interval: 5s\n- job_name: mine\n  static_configs:\n  - targets:\n    - x:1\n";
+        let theirs = "scrape_configs:\n- job_name: app\n  static_configs:\n  - targets:\n    - app:8000\n- job_name: redis\n  static_configs:\n  - targets:\n    - redis-exporter:9121\n";
         let v: Value = serde_yaml::from_str(&clean(merge(base, mine, theirs, true))).unwrap();
         let jobs: Vec<&str> = v["scrape_configs"]
             .as_sequence()
@@ -322,10 +343,33 @@ mod tests {
     }
 
     #[test]
+    fn a_persons_quotes_and_inline_comments_are_never_rewritten() {
+        let base = "services:\n  app:\n    image: app:1\n    environment:\n      A: '1'\n";
+        let theirs = "services:\n  app:\n    image: app:1\n    environment:\n      A: '1'\n      REDIS_URL: redis://redis\n  redis:\n    image: redis:7\n";
+        for mine in [
+            // `on` unquoted is a boolean to PyYAML, Ansible and yamllint.
+            "services:\n  app:\n    image: app:1\n    environment:\n      A: '1'\n      MY_FLAG: 'on'\n",
+            "services:\n  app:\n    image: app:1 # pinned by us\n    environment:\n      A: '1'\n      MY_FLAG: \"x\"\n",
+        ] {
+            let m = merge(base, mine, theirs, true);
+            match &m {
+                Merged::Clean { text, .. } => {
+                    for line in mine.lines() {
+                        assert!(text.lines().any(|l| l == line), "{line:?} lost:\n{text}");
+                    }
+                }
+                Merged::Conflict { text, .. } => {
+                    assert!(text.contains("MY_FLAG"), "{text}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn plain_lists_merge_as_sets() {
-        let base = "ports: [a, b]\n";
-        let mine = "ports: [a, b, mine]\n";
-        let theirs = "ports: [b, theirs]\n";
+        let base = "ports:\n- a\n- b\n";
+        let mine = "ports:\n- a\n- b\n- mine\n";
+        let theirs = "ports:\n- b\n- theirs\n";
         let v: Value = serde_yaml::from_str(&clean(merge(base, mine, theirs, true))).unwrap();
         assert_eq!(
             v["ports"],
