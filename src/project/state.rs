@@ -243,7 +243,12 @@ pub fn secrets(dir: &Path) -> Result<BTreeMap<String, String>> {
                 path.display()
             )
         }),
-        Ok(None) => Ok(BTreeMap::new()),
+        // A link to nothing is a .env that cannot be read, not a missing one.
+        Ok(None) if std::fs::symlink_metadata(&path).is_err() => Ok(BTreeMap::new()),
+        Ok(None) => Err(anyhow::anyhow!(
+            "{} is a symbolic link to nothing\n  brickyard keeps the secrets .env holds (the data volumes were made with them), so it stops here; put the file back and run the command again",
+            path.display()
+        )),
         Err(e) => Err(anyhow::anyhow!(
             "{e}\n  brickyard keeps the secrets .env holds (the data volumes were made with them), so it stops here; make it readable (`ls -l {}`) and run the command again",
             path.display()

@@ -3,6 +3,7 @@
 //! validator tests only when BRICKYARD_VALIDATORS=1 (CI installs the tools).
 
 mod chat;
+mod cloned;
 mod coverage;
 mod docker;
 mod engine;
