@@ -339,8 +339,7 @@ fn cache_dir() -> Result<PathBuf> {
 
 /// A directory name for a URL: readable tail plus a hash of the whole.
 fn url_key(url: &str) -> String {
-    use sha2::{Digest, Sha256};
-    let hash = Sha256::digest(url.as_bytes());
+    let hash = crate::trust::sha256_hex(url.as_bytes());
     let tail: String = url
         .trim_end_matches('/')
         .trim_end_matches(".git")
@@ -350,8 +349,7 @@ fn url_key(url: &str) -> String {
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
         .collect();
-    let hex: String = hash[..8].iter().map(|b| format!("{b:02x}")).collect();
-    format!("{tail}-{hex}")
+    format!("{tail}-{}", &hash[..16])
 }
 
 #[cfg(test)]

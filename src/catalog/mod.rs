@@ -87,11 +87,7 @@ fn digest<'a>(files: impl Iterator<Item = (String, &'a [u8])>) -> String {
         h.update((content.len() as u64).to_le_bytes());
         h.update(content);
     }
-    format!("sha256:{}", base16(&h.finalize()))
-}
-
-fn base16(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    format!("sha256:{}", crate::trust::hex(&h.finalize()))
 }
 
 impl Catalog {

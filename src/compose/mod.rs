@@ -522,7 +522,6 @@ impl Project {
     /// Compose's config hash of a service: the digest of its JSON with what
     /// does not change a container (build, scale, depends_on...) left out.
     pub fn service_hash(service: &Service) -> String {
-        use sha2::{Digest, Sha256};
         let mut s = service.clone();
         s.build = None;
         s.pull_policy = String::new();
@@ -533,10 +532,7 @@ impl Project {
         s.depends_on.clear();
         s.profiles.clear();
         let json = gofmt::go_json(serde_json::to_string(&s).expect("the model serializes"));
-        Sha256::digest(json.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        crate::trust::sha256_hex(json.as_bytes())
     }
 }
 

@@ -210,11 +210,7 @@ pub fn volume_hash(vol: &Volume) -> String {
 
 /// The SHA-256 of a text, in hex.
 pub fn sha256(s: &str) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(s.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::trust::sha256_hex(s.as_bytes())
 }
 
 pub fn reconcile(

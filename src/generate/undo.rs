@@ -57,13 +57,7 @@ pub struct Plan {
     pub keep: Vec<String>,
 }
 
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+pub use crate::trust::sha256_hex;
 
 /// The directory as the record names it.
 pub fn project_key(dir: &Path) -> String {

@@ -1,7 +1,6 @@
 //! Kubernetes names and labels for compose names.
 
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::compose::model::Project;
 
@@ -33,8 +32,7 @@ pub fn dns_label(s: &str) -> String {
 
 /// Eight hex digits of a string's SHA-256: a stable, short suffix.
 pub fn short_hash(s: &str) -> String {
-    let digest = Sha256::digest(s.as_bytes());
-    digest.iter().take(4).map(|b| format!("{b:02x}")).collect()
+    crate::trust::sha256_hex(s.as_bytes())[..8].to_string()
 }
 
 /// The name of something a service owns, from a path (`grafana` and

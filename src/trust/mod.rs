@@ -17,6 +17,18 @@
 //! `catalog::git` (recorded refs and commits), `compose` (compose files and
 //! `.env`).
 
+/// The SHA-256 of `bytes`, in hex: what records hold to tell a file was
+/// not changed (the undo record, the export's record, catalog digests).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    hex(&Sha256::digest(bytes))
+}
+
+/// Bytes as lowercase hex.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 pub mod allowed;
 pub mod fs;
 pub mod path;
