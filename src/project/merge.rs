@@ -88,8 +88,13 @@ fn parses(text: &str) -> bool {
 fn merge_yaml(base: &str, mine: &str, theirs: &str) -> Option<String> {
     let parse = |t: &str| serde_yaml::from_str::<Value>(t).ok();
     let (b, m, t) = (parse(base)?, parse(mine)?, parse(theirs)?);
-    let merged = value(Some(&b), Some(&m), Some(&t))?;
-    let body = serde_yaml::to_string(&merged?).ok()?;
+    let merged = value(Some(&b), Some(&m), Some(&t))??;
+    // Best: the catalog's changes made in the person's own text, which
+    // keeps every comment, quote and style of theirs as it is.
+    if let Some(text) = patched(mine, theirs, &b, &m, &t, &merged) {
+        return Some(text);
+    }
+    let body = serde_yaml::to_string(&merged).ok()?;
     // The comments at the top of the file (brickyard's header) stay.
     let header: String = theirs
         .lines()
@@ -98,6 +103,197 @@ fn merge_yaml(base: &str, mine: &str, theirs: &str) -> Option<String> {
         .collect();
     let text = format!("{header}{body}");
     keeps_every_line(base, mine, &text).then_some(text)
+}
+
+/// `mine` with theirs' changes (from base) applied as edits of its text:
+/// a key theirs added is copied in as theirs wrote it, other changes go
+/// through a format-preserving YAML editor (yamlpatch). `None` when an
+/// edit does not fit (then the data is written anew, or the text conflict
+/// stands). The result counts only if it reads back as the data merge's.
+fn patched(
+    mine: &str,
+    theirs_text: &str,
+    base: &Value,
+    m: &Value,
+    theirs: &Value,
+    merged: &Value,
+) -> Option<String> {
+    let mut edits = Vec::new();
+    changes(base, m, theirs, &mut Vec::new(), &mut edits)?;
+    let theirs_doc = yamlpath::Document::new(theirs_text.to_string()).ok()?;
+    let mut doc = yamlpath::Document::new(mine.to_string()).ok()?;
+    for (route, op) in edits {
+        let spliced = match &op {
+            yamlpatch::Op::Add { key, .. } => splice_added(&doc, &theirs_doc, &route, key),
+            _ => None,
+        };
+        doc = match spliced {
+            Some(text) => yamlpath::Document::new(text).ok()?,
+            None => {
+                let patch = yamlpatch::Patch {
+                    route: yamlpath::Route::from(route),
+                    operation: op,
+                };
+                yamlpatch::apply_yaml_patches(&doc, &[patch]).ok()?
+            }
+        };
+    }
+    let text = doc.source().to_string();
+    (serde_yaml::from_str::<Value>(&text).ok()? == *merged).then_some(text)
+}
+
+/// `mine`'s text with the key theirs added under `route` copied in from
+/// theirs' text (its lines, its style), after the mapping's last entry and
+/// at the mapping's indentation.
+fn splice_added(
+    mine: &yamlpath::Document,
+    theirs: &yamlpath::Document,
+    route: &Route,
+    key: &str,
+) -> Option<String> {
+    let mut full = route.clone();
+    full.push(yamlpath::Component::Key(key.to_string().into()));
+    let added = theirs.query_pretty(&yamlpath::Route::from(full)).ok()?;
+    let block = theirs.extract_with_leading_whitespace(&added);
+    let theirs_indent = block.len() - block.trim_start_matches(' ').len();
+    let text = mine.source();
+    let (end, indent) = if route.is_empty() {
+        let top = mine.top_feature().ok()?;
+        (top.location.byte_span.1, 0)
+    } else {
+        let parent = mine
+            .query_exact(&yamlpath::Route::from(route.clone()))
+            .ok()??;
+        if !matches!(parent.kind(), yamlpath::FeatureKind::BlockMapping) {
+            return None;
+        }
+        (parent.location.byte_span.1, parent.location.point_span.0.1)
+    };
+    // After the end of the line the mapping's last entry ends on (an
+    // inline comment there stays with its entry).
+    let at = text[end..]
+        .find('\n')
+        .map(|i| end + i + 1)
+        .unwrap_or(text.len());
+    let shifted: String = block
+        .lines()
+        .map(|l| {
+            let own = l.len() - l.trim_start_matches(' ').len();
+            if l.trim().is_empty() {
+                "\n".to_string()
+            } else {
+                format!(
+                    "{}{}\n",
+                    " ".repeat(indent + own.saturating_sub(theirs_indent)),
+                    l.trim_start_matches(' ')
+                )
+            }
+        })
+        .collect();
+    let sep = if at == text.len() && !text.ends_with('\n') {
+        "\n"
+    } else {
+        ""
+    };
+    Some(format!("{}{sep}{shifted}{}", &text[..at], &text[at..]))
+}
+
+type Route = Vec<yamlpath::Component<'static>>;
+
+fn to_patch_value(v: &Value) -> Option<yaml_serde::Value> {
+    yaml_serde::to_value(v).ok()
+}
+
+/// The edits that take `mine` from `base` to theirs' changes, at `route`
+/// (in mine). `None` when theirs' change meets one of the person's.
+fn changes(
+    base: &Value,
+    mine: &Value,
+    theirs: &Value,
+    route: &mut Route,
+    out: &mut Vec<(Route, yamlpatch::Op<'static>)>,
+) -> Option<()> {
+    use yamlpath::Component;
+    if base == theirs {
+        return Some(());
+    }
+    if mine == theirs {
+        return Some(());
+    }
+    match (base, mine, theirs) {
+        (Value::Mapping(b), Value::Mapping(m), Value::Mapping(t)) => {
+            for (k, tv) in t {
+                let key = k.as_str()?.to_string();
+                match (b.get(k), m.get(k)) {
+                    (None, None) => out.push((
+                        route.clone(),
+                        yamlpatch::Op::Add {
+                            key,
+                            value: to_patch_value(tv)?,
+                        },
+                    )),
+                    (Some(bv), Some(mv)) => {
+                        route.push(Component::Key(key.into()));
+                        changes(bv, mv, tv, route, out)?;
+                        route.pop();
+                    }
+                    // The person removed it (theirs changed it: the data
+                    // merge decides), or both added it alike.
+                    (Some(_), None) => {}
+                    (None, Some(mv)) if mv == tv => {}
+                    (None, Some(_)) => return None,
+                }
+            }
+            for (k, bv) in b {
+                if t.contains_key(k) {
+                    continue;
+                }
+                match m.get(k) {
+                    Some(mv) if mv == bv => {
+                        let mut at = route.clone();
+                        at.push(Component::Key(k.as_str()?.to_string().into()));
+                        out.push((at, yamlpatch::Op::Remove));
+                    }
+                    None => {}
+                    Some(_) => return None,
+                }
+            }
+            Some(())
+        }
+        (Value::Sequence(b), Value::Sequence(m), Value::Sequence(t)) => {
+            // Items theirs took out, last first so indexes hold; then
+            // what theirs added, at the end.
+            let mut gone: Vec<usize> = b
+                .iter()
+                .filter(|v| !t.contains(v))
+                .filter_map(|v| m.iter().position(|x| x == v))
+                .collect();
+            gone.sort_unstable();
+            gone.dedup();
+            for i in gone.into_iter().rev() {
+                let mut at = route.clone();
+                at.push(Component::Index(i));
+                out.push((at, yamlpatch::Op::Remove));
+            }
+            for v in t.iter().filter(|v| !b.contains(v) && !m.contains(v)) {
+                out.push((
+                    route.clone(),
+                    yamlpatch::Op::Append {
+                        value: to_patch_value(v)?,
+                    },
+                ));
+            }
+            Some(())
+        }
+        _ if base == mine => {
+            out.push((
+                route.clone(),
+                yamlpatch::Op::Replace(to_patch_value(theirs)?),
+            ));
+            Some(())
+        }
+        _ => None,
+    }
 }
 
 /// Whether `merged` holds every line the person wrote (in `mine`, not in
@@ -333,13 +529,20 @@ mod tests {
         let mine =
             "services:\n  app:\n    image: app:1\n  # our worker\n  worker:\n    image: w:1\n";
         let theirs = "services:\n  app:\n    image: app:1\n  redis:\n    image: redis:7\n";
-        // By lines both add at the same place: a conflict, kept as one
-        // rather than lose the comment.
+        // By lines both add at the same place; as data, in the person's
+        // own text, the comment stays where it was.
         let m = merge(base, mine, theirs, true);
-        let Merged::Conflict { text, .. } = m else {
+        let Merged::Clean {
+            text,
+            as_data: true,
+        } = m
+        else {
             panic!("{m:?}")
         };
-        assert!(text.contains("# our worker"));
+        assert_eq!(
+            text,
+            "services:\n  app:\n    image: app:1\n  # our worker\n  worker:\n    image: w:1\n  redis:\n    image: redis:7\n"
+        );
     }
 
     #[test]
@@ -352,17 +555,48 @@ mod tests {
             "services:\n  app:\n    image: app:1 # pinned by us\n    environment:\n      A: '1'\n      MY_FLAG: \"x\"\n",
         ] {
             let m = merge(base, mine, theirs, true);
-            match &m {
-                Merged::Clean { text, .. } => {
-                    for line in mine.lines() {
-                        assert!(text.lines().any(|l| l == line), "{line:?} lost:\n{text}");
-                    }
-                }
-                Merged::Conflict { text, .. } => {
-                    assert!(text.contains("MY_FLAG"), "{text}");
-                }
+            let Merged::Clean {
+                text,
+                as_data: true,
+            } = &m
+            else {
+                panic!("{m:?}")
+            };
+            for line in mine.lines() {
+                assert!(text.lines().any(|l| l == line), "{line:?} lost:\n{text}");
             }
+            let v: Value = serde_yaml::from_str(text).unwrap();
+            assert_eq!(v["services"]["redis"]["image"], "redis:7");
         }
+    }
+
+    #[test]
+    fn prometheus_jobs_merge_in_the_templates_own_style() {
+        // As templates/monitoring/prometheus.yml.hbs writes it: indented
+        // sequences, flow lists; the person's job and the catalog's both
+        // land, every line as it was written.
+        let base = "scrape_configs:\n  - job_name: app\n    static_configs:\n      - targets: [\"app:8000\"]\n";
+        let mine = "scrape_configs:\n  - job_name: app\n    static_configs:\n      - targets: [\"app:8000\"]\n    scrape_interval: 5s # faster\n  - job_name: mine\n    static_configs:\n      - targets: [\"x:1\"]\n";
+        let theirs = "scrape_configs:\n  - job_name: app\n    static_configs:\n      - targets: [\"app:8000\"]\n  - job_name: redis\n    static_configs:\n      - targets: [\"redis-exporter:9121\"]\n";
+        let m = merge(base, mine, theirs, true);
+        let Merged::Clean {
+            text,
+            as_data: true,
+        } = &m
+        else {
+            panic!("{m:?}")
+        };
+        for line in mine.lines() {
+            assert!(text.lines().any(|l| l == line), "{line:?} lost:\n{text}");
+        }
+        let v: Value = serde_yaml::from_str(text).unwrap();
+        let jobs: Vec<&str> = v["scrape_configs"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .map(|j| j["job_name"].as_str().unwrap())
+            .collect();
+        assert_eq!(jobs, ["app", "mine", "redis"]);
     }
 
     #[test]

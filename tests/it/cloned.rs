@@ -18,6 +18,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -202,6 +203,8 @@ fn run_traced(w: &World, args: &[String]) -> Outcome {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
+        // Its own process group, so a brickyard that hangs goes with strace.
+        .process_group(0)
         .spawn()
         .expect("strace runs (the validator tier installs it)");
     let (mut out, mut err) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
@@ -222,7 +225,9 @@ fn run_traced(w: &World, args: &[String]) -> Outcome {
             break status.code();
         }
         if started.elapsed() > Duration::from_secs(20) {
-            let _ = child.kill();
+            let _ = Command::new("kill")
+                .args(["-KILL", &format!("-{}", child.id())])
+                .status();
             let _ = child.wait();
             break None;
         }

@@ -217,6 +217,11 @@ impl Drop for Pane {
 /// Runs brickyard with each write step slowed, and sends it SIGINT
 /// `after` the start, as Ctrl-C in a terminal would.
 pub fn interrupted(args: &[&str], after: std::time::Duration) -> std::process::Output {
+    signalled("-INT", args, after)
+}
+
+/// As [`interrupted`], with another signal (`-TERM`: `kill`, a supervisor).
+pub fn signalled(signal: &str, args: &[&str], after: std::time::Duration) -> std::process::Output {
     let child = std::process::Command::new(crate::support::bin())
         .env("CI", "true")
         .env("BRICKYARD_TEST_WRITE_DELAY_MS", "250")
@@ -227,7 +232,7 @@ pub fn interrupted(args: &[&str], after: std::time::Duration) -> std::process::O
         .unwrap();
     std::thread::sleep(after);
     let kill = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([signal, &child.id().to_string()])
         .status()
         .unwrap();
     assert!(kill.success());

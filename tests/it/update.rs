@@ -356,8 +356,10 @@ fn ctrl_c_at_any_moment_of_a_write_leaves_the_project_as_it_was() {
     let p = project.to_str().unwrap();
     // 12 files change (with their base copies): at 250 ms a step, staging
     // takes ~3 s, moving them into place ~3 s more.
-    for after_ms in [400, 4200] {
-        let out = crate::support::interrupted(
+    // SIGTERM is taken as Ctrl-C is.
+    for (signal, after_ms) in [("-INT", 400), ("-INT", 4200), ("-TERM", 4200)] {
+        let out = crate::support::signalled(
+            signal,
             &["-C", p, "add", "redis"],
             std::time::Duration::from_millis(after_ms),
         );
@@ -630,4 +632,45 @@ fn dropping_the_stack_leaves_no_empty_folders_and_says_so() {
         "an empty ops/ansible/ stayed"
     );
     assert_eq!(read(&project, "ops/mine/notes.txt"), "mine\n");
+}
+
+/// The case: `add redis` once turned a person's `MY_FLAG: 'on'`
+/// into `MY_FLAG: on` (a boolean to PyYAML, Ansible and yamllint) and
+/// dropped an inline comment. Every line the person wrote survives as they
+/// wrote it.
+#[test]
+fn add_keeps_the_persons_quotes_and_inline_comments_as_written() {
+    let (_dir, project) = scratch();
+    made(&project, &["--yes", "--services", "postgres"]);
+    edit(&project, "compose.yaml", |t| {
+        t.replacen(
+            "      PORT: '8000'\n",
+            "      PORT: '8000'\n      MY_FLAG: 'on'\n      MY_NAME: \"brick\" # our own\n",
+            1,
+        )
+        .replacen("    init: true\n", "    init: true # tini reaps\n", 1)
+    });
+    let mine = read(&project, "compose.yaml");
+    let out = run(&project, &["add", "redis"]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let compose = read(&project, "compose.yaml");
+    for line in [
+        "      MY_FLAG: 'on'",
+        "      MY_NAME: \"brick\" # our own",
+        "    init: true # tini reaps",
+    ] {
+        assert!(
+            compose.lines().any(|l| l == line),
+            "{line:?} lost:\n{compose}"
+        );
+    }
+    assert!(compose.contains("REDIS_URL"), "{compose}");
+    assert!(compose.contains("\n  redis:\n"), "{compose}");
+    // And every other line of the person's file is still there.
+    for line in mine.lines().filter(|l| !l.trim().is_empty()) {
+        assert!(
+            compose.lines().any(|l| l == line),
+            "{line:?} lost:\n{compose}"
+        );
+    }
 }
