@@ -393,7 +393,7 @@ struct Retired {
 
 fn retired(base: &BTreeMap<String, String>, theirs: &[GeneratedFile], project: &str) -> Retired {
     let keys = |text: Option<&String>, section: &str| -> Vec<String> {
-        text.and_then(|t| serde_yaml::from_str::<serde_yaml::Value>(t).ok())
+        text.and_then(|t| crate::trust::yaml::from_str::<serde_yaml::Value>(t).ok())
             .and_then(|v| v.get(section).and_then(|v| v.as_mapping()).cloned())
             .map(|m| {
                 m.keys()

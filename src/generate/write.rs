@@ -75,29 +75,30 @@ pub fn write(target: &Path, files: &[GeneratedFile], force: bool) -> Result<Writ
     if !exists {
         return create(target, files);
     }
+    replace_in(target, files, &[])
+}
+
+/// Into an existing directory, all or nothing, with no undo record (the
+/// export's k8s/, a demo's own project): each file staged, then moved over
+/// its place, `deletes` moved away; a failure puts everything back.
+pub fn replace_in(
+    target: &Path,
+    files: &[GeneratedFile],
+    deletes: &[String],
+) -> Result<Written, WriteError> {
     let staging = staging_in(target)?;
-    stage_each(staging.path(), files)?;
+    let new = staging.path().join("new");
+    stage_each(&new, files)?;
     // The last moment to stop with nothing changed (the staging directory
     // goes with `staging`).
     crate::interrupt::check()?;
-
+    let done = swap(target, staging.path(), &new, files, deletes, |_, _| Ok(()))?;
     let mut written = Written::default();
-    // Into an existing directory: refuse any path through a link first, then
-    // move each staged file over its place.
-    for file in files {
-        check_no_links(target, &file.path)?;
-    }
-    for file in files {
-        let dest = target.join(&file.path);
-        let replaced = dest.exists();
-        if let Some(parent) = dest.parent() {
-            fs::create_dir_all(parent).map_err(io(parent))?;
-        }
-        fs::rename(staging.path().join(&file.path), &dest).map_err(io(&dest))?;
-        if replaced {
-            written.replaced.push(file.path.clone());
+    for (path, had) in done.into_iter().filter(|(p, _)| !deletes.contains(p)) {
+        if had {
+            written.replaced.push(path);
         } else {
-            written.created.push(file.path.clone());
+            written.created.push(path);
         }
     }
     Ok(written)
@@ -148,6 +149,94 @@ fn create(target: &Path, files: &[GeneratedFile]) -> Result<Written, WriteError>
 /// new one. A failure at any of these steps, the last included, moves
 /// everything back, the previous undo too.
 pub fn apply(target: &Path, files: &[GeneratedFile], deletes: &[String]) -> Result<(), WriteError> {
+    let undo = target.join(super::UNDO_DIR);
+    check_no_links(target, super::UNDO_DIR)?;
+    let staging = staging_in(target)?;
+    let new = staging.path().join("new");
+    for file in files {
+        stage(&new, file)?;
+    }
+    let previous_undo = staging.path().join("previous-undo");
+    swap(
+        target,
+        staging.path(),
+        &new,
+        files,
+        deletes,
+        |aside: &Path, done: &[(String, bool)]| {
+            // The record: a hash of each copy put aside, and of what was
+            // written where nothing was.
+            let old = aside.join(super::undo::FILES);
+            let mut record = super::undo::Record {
+                brickyard_undo: 1,
+                project: super::undo::project_key(target),
+                restore: Vec::new(),
+                created: Vec::new(),
+            };
+            for (path, had) in done.iter().filter(|(p, _)| p != super::ENV_FILE) {
+                if *had {
+                    let copy = old.join(path);
+                    let bytes =
+                        crate::trust::fs::read_bytes(&copy, crate::trust::fs::limit::GENERATED)
+                            .map_err(|e| WriteError::Io {
+                                path: copy.clone(),
+                                source: std::io::Error::other(e.to_string()),
+                            })?;
+                    record.restore.push(super::undo::Entry {
+                        path: path.clone(),
+                        sha256: super::undo::sha256_hex(&bytes),
+                    });
+                } else if let Some(file) = files.iter().find(|f| &f.path == path) {
+                    record.created.push(super::undo::Entry {
+                        path: path.clone(),
+                        sha256: super::undo::sha256_hex(file.contents.as_bytes()),
+                    });
+                }
+            }
+            fs::create_dir_all(&old).map_err(io(&old))?;
+            let record_path = aside.join(super::undo::RECORD);
+            let json = serde_json::to_string_pretty(&record).expect("the record serializes");
+            fs::write(&record_path, json).map_err(io(&record_path))?;
+            step()?;
+            // The previous undo goes aside (not away) until the new one is in.
+            let moved_previous = fs::symlink_metadata(&undo).is_ok();
+            if moved_previous {
+                fs::rename(&undo, &previous_undo).map_err(io(&undo))?;
+            }
+            let parent = undo.parent().expect("the undo directory has a parent");
+            let made = missing_dirs(target, parent);
+            let put_back = |e: WriteError| {
+                for dir in made.iter().rev() {
+                    let _ = fs::remove_dir(dir);
+                }
+                if moved_previous {
+                    let _ = fs::rename(&previous_undo, &undo);
+                }
+                e
+            };
+            fs::create_dir_all(parent)
+                .map_err(io(parent))
+                .and_then(|()| fs::rename(aside, &undo).map_err(io(&undo)))
+                .map_err(put_back)?;
+            Ok(())
+        },
+    )?;
+    Ok(())
+}
+
+/// Moves each staged file (under `new`) over its place in `target`, and
+/// each of `deletes` away, putting what was there aside (under
+/// `staging/undo/files`, `.env` apart); then `finish` (given the aside
+/// directory and what was done: path, whether a file was there). A failure
+/// at any step, `finish` included, moves everything back.
+fn swap(
+    target: &Path,
+    staging: &Path,
+    new: &Path,
+    files: &[GeneratedFile],
+    deletes: &[String],
+    finish: impl FnOnce(&Path, &[(String, bool)]) -> Result<(), WriteError>,
+) -> Result<Vec<(String, bool)>, WriteError> {
     for path in files
         .iter()
         .map(|f| f.path.as_str())
@@ -159,16 +248,11 @@ pub fn apply(target: &Path, files: &[GeneratedFile], deletes: &[String]) -> Resu
         })?;
         check_no_links(target, path)?;
     }
-    let undo = target.join(super::UNDO_DIR);
-    check_no_links(target, super::UNDO_DIR)?;
-    let staging = staging_in(target)?;
-    let new = staging.path().join("new");
-    let aside = staging.path().join("undo");
+    let aside = staging.join("undo");
     let old = aside.join(super::undo::FILES);
-    let previous_undo = staging.path().join("previous-undo");
     // `.env` is put aside apart from the undo copies: secrets live in one
     // file only, and an undo keeps the secrets a change added.
-    let secrets_aside = staging.path().join("secrets");
+    let secrets_aside = staging.join("secrets");
     let aside_of = |path: &str| {
         if path == super::ENV_FILE {
             secrets_aside.join(path)
@@ -176,22 +260,10 @@ pub fn apply(target: &Path, files: &[GeneratedFile], deletes: &[String]) -> Resu
             old.join(path)
         }
     };
-    for file in files {
-        stage(&new, file)?;
-    }
-    fs::create_dir_all(&old).map_err(io(&old))?;
     // What was done, to undo on failure or Ctrl-C: (path, had a file
-    // before), the directories made for new files, whether the previous
-    // undo directory was moved aside.
+    // before), and the directories made for new files.
     let mut done: Vec<(String, bool)> = Vec::new();
     let mut made_dirs: Vec<PathBuf> = Vec::new();
-    let mut moved_previous = false;
-    let mut record = super::undo::Record {
-        brickyard_undo: 1,
-        project: super::undo::project_key(target),
-        restore: Vec::new(),
-        created: Vec::new(),
-    };
     let result = (|| {
         for file in files {
             step()?;
@@ -209,47 +281,9 @@ pub fn apply(target: &Path, files: &[GeneratedFile], deletes: &[String]) -> Resu
             let had = move_aside(&target.join(path), &aside_of(path))?;
             done.push((path.clone(), had));
         }
-        // The record: a hash of each copy put aside, and of what was
-        // written where nothing was.
-        for (path, had) in done.iter().filter(|(p, _)| p != super::ENV_FILE) {
-            if *had {
-                let copy = old.join(path);
-                let bytes = crate::trust::fs::read_bytes(&copy, crate::trust::fs::limit::GENERATED)
-                    .map_err(|e| WriteError::Io {
-                        path: copy.clone(),
-                        source: std::io::Error::other(e.to_string()),
-                    })?;
-                record.restore.push(super::undo::Entry {
-                    path: path.clone(),
-                    sha256: super::undo::sha256_hex(&bytes),
-                });
-            } else if let Some(file) = files.iter().find(|f| &f.path == path) {
-                record.created.push(super::undo::Entry {
-                    path: path.clone(),
-                    sha256: super::undo::sha256_hex(file.contents.as_bytes()),
-                });
-            }
-        }
-        let record_path = aside.join(super::undo::RECORD);
-        let json = serde_json::to_string_pretty(&record).expect("the record serializes");
-        fs::write(&record_path, json).map_err(io(&record_path))?;
-        step()?;
-        // The previous undo goes aside (not away) until the new one is in.
-        if fs::symlink_metadata(&undo).is_ok() {
-            fs::rename(&undo, &previous_undo).map_err(io(&undo))?;
-            moved_previous = true;
-        }
-        if let Some(parent) = undo.parent() {
-            made_dirs.extend(missing_dirs(target, parent));
-            fs::create_dir_all(parent).map_err(io(parent))?;
-        }
-        fs::rename(&aside, &undo).map_err(io(&undo))?;
-        Ok(())
+        finish(&aside, &done)
     })();
     if let Err(e) = result {
-        if moved_previous {
-            let _ = fs::rename(&previous_undo, &undo);
-        }
         for (path, had) in done.iter().rev() {
             let dest = target.join(path);
             let _ = fs::remove_file(&dest);
@@ -269,7 +303,7 @@ pub fn apply(target: &Path, files: &[GeneratedFile], deletes: &[String]) -> Resu
         let mut dir = target.join(path);
         while dir.pop() && dir != target && fs::remove_dir(&dir).is_ok() {}
     }
-    Ok(())
+    Ok(done)
 }
 
 /// A staging directory inside `target` (gone when dropped).

@@ -175,9 +175,13 @@ fn write_export(out: &Path, files: &[ExportFile], force: bool) -> Result<usize> 
     if out.exists() && !out.is_dir() {
         bail!("{} is a file; pass -o DIR for the manifests", out.display());
     }
+    // The record came with the project: only paths inside k8s/ count.
     let record: BTreeMap<String, String> = read_out(out, RECORD)
-        .and_then(|s| serde_json::from_str(&s).ok())
-        .unwrap_or_default();
+        .and_then(|s| serde_json::from_str::<BTreeMap<String, String>>(&s).ok())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(p, _)| crate::trust::path::check_recorded(p).is_ok())
+        .collect();
     let edited_since =
         |path: &str, current: &str| record.get(path).is_none_or(|h| *h != sha256(current));
     let mut to_write = Vec::new();
@@ -229,9 +233,11 @@ fn write_export(out: &Path, files: &[ExportFile], force: bool) -> Result<usize> 
         contents: serde_json::to_string_pretty(&new_record)? + "\n",
         private: false,
     });
-    write::write(out, &to_write, true).with_context(|| format!("writing {}", out.display()))?;
-    for p in stale {
-        let _ = std::fs::remove_file(out.join(p));
+    if out.is_dir() {
+        write::replace_in(out, &to_write, &stale)
+    } else {
+        write::write(out, &to_write, false)
     }
+    .with_context(|| format!("writing {}", out.display()))?;
     Ok(changed)
 }

@@ -80,13 +80,13 @@ pub fn has_markers(text: &str) -> bool {
 }
 
 fn parses(text: &str) -> bool {
-    serde_yaml::from_str::<Value>(text).is_ok()
+    crate::trust::yaml::from_str::<Value>(text).is_ok()
 }
 
 /// The data merge, or `None` when it conflicts or would change a line of
 /// the person's.
 fn merge_yaml(base: &str, mine: &str, theirs: &str) -> Option<String> {
-    let parse = |t: &str| serde_yaml::from_str::<Value>(t).ok();
+    let parse = |t: &str| crate::trust::yaml::from_str::<Value>(t).ok();
     let (b, m, t) = (parse(base)?, parse(mine)?, parse(theirs)?);
     let merged = value(Some(&b), Some(&m), Some(&t))??;
     // Best: the catalog's changes made in the person's own text, which
@@ -139,7 +139,7 @@ fn patched(
         };
     }
     let text = doc.source().to_string();
-    (serde_yaml::from_str::<Value>(&text).ok()? == *merged).then_some(text)
+    (crate::trust::yaml::from_str::<Value>(&text).ok()? == *merged).then_some(text)
 }
 
 /// `mine`'s text with the key theirs added under `route` copied in from

@@ -17,8 +17,8 @@
 //! fuzzing of brickyard.yaml and of the undo record runs in-process, always.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -1662,6 +1662,26 @@ fn a_failure_at_any_rename_or_mkdir_leaves_the_project_and_its_undo_as_they_were
                     "{}",
                     String::from_utf8_lossy(&first.stderr)
                 );
+                if args[0] == "export" {
+                    // Over an export of its own, so k8s/ exists and changes.
+                    let out = brickyard()
+                        .args(["export", "kubernetes"])
+                        .current_dir(&w.project)
+                        .output()
+                        .unwrap();
+                    assert!(
+                        out.status.success(),
+                        "{}",
+                        String::from_utf8_lossy(&out.stderr)
+                    );
+                    w.edit("compose.yaml", |t| {
+                        t.replacen(
+                            "      PORT: '8000'\n",
+                            "      PORT: '8000'\n      EXTRA: '1'\n",
+                            1,
+                        )
+                    });
+                }
                 if args[0] == "update" && args.len() == 1 {
                     // Something for update to do: the base differs from the catalog.
                     w.edit(".brickyard/base/README.md", |t| format!("{t}\nold line\n"));
