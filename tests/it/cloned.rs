@@ -226,7 +226,7 @@ fn run_traced(w: &World, args: &[String]) -> Outcome {
         }
         if started.elapsed() > Duration::from_secs(20) {
             let _ = Command::new("kill")
-                .args(["-KILL", &format!("-{}", child.id())])
+                .args(["-s", "KILL", "--", &format!("-{}", child.id())])
                 .status();
             let _ = child.wait();
             break None;
