@@ -488,3 +488,47 @@ fn a_team_entry_that_replaces_a_built_in_one_is_announced() {
         "{err}"
     );
 }
+
+/// An argument that is not UTF-8 (a file name from another system) once
+/// panicked before clap saw it; clap refuses it as a usage error, and a
+/// path argument takes it as a path.
+#[cfg(unix)]
+#[test]
+fn an_argument_that_is_not_utf8_is_a_usage_error_not_a_panic() {
+    use std::os::unix::ffi::OsStrExt;
+    let bad = std::ffi::OsStr::from_bytes(b"\xff");
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        vec![std::ffi::OsStr::new("ps"), bad],
+        vec![std::ffi::OsStr::new("--help"), bad],
+    ] {
+        let out = Command::new(bin())
+            .args(&args)
+            .current_dir(dir.path())
+            .env("CI", "true")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(
+            matches!(out.status.code(), Some(0) | Some(2)),
+            "{args:?}: {:?} {err}",
+            out.status
+        );
+    }
+    let out = Command::new(bin())
+        .arg("new")
+        .arg(bad)
+        .arg("--yes")
+        .current_dir(dir.path())
+        .env("CI", "true")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("project name"), "{err}");
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().next().is_none(),
+        "nothing is written"
+    );
+}
