@@ -505,22 +505,34 @@ mod tests {
     }
 
     #[test]
-    fn prometheus_jobs_merge_by_job_name() {
-        // Written as the data merge writes YAML, so the person's lines
-        // survive it (in another style they would not, and it conflicts).
-        let base =
-            "scrape_configs:\n- job_name: app\n  static_configs:\n  - targets:\n    - app:8000\n";
-        let mine = "scrape_configs:\n- job_name: app\n  static_configs:\n  - targets:\n    - app:8000\n  scrape_interval: 5s\n- job_name: mine\n  static_configs:\n  - targets:\n    - x:1\n";
-        let theirs = "scrape_configs:\n- job_name: app\n  static_configs:\n  - targets:\n    - app:8000\n- job_name: redis\n  static_configs:\n  - targets:\n    - redis-exporter:9121\n";
-        let v: Value = serde_yaml::from_str(&clean(merge(base, mine, theirs, true))).unwrap();
-        let jobs: Vec<&str> = v["scrape_configs"]
-            .as_sequence()
-            .unwrap()
-            .iter()
-            .map(|j| j["job_name"].as_str().unwrap())
-            .collect();
-        assert_eq!(jobs, ["app", "mine", "redis"]);
-        assert_eq!(v["scrape_configs"][0]["scrape_interval"], "5s");
+    fn prometheus_jobs_merge_by_job_name_in_either_style() {
+        // As the data merge writes YAML, and as
+        // templates/monitoring/prometheus.yml.hbs does (indented sequences,
+        // flow lists): the person's job and the catalog's both land, every
+        // line of the person's as it was written.
+        let styles = [
+            (
+                "scrape_configs:\n- job_name: app\n  static_configs:\n  - targets:\n    - app:8000\n",
+                "scrape_configs:\n- job_name: app\n  static_configs:\n  - targets:\n    - app:8000\n  scrape_interval: 5s\n- job_name: mine\n  static_configs:\n  - targets:\n    - x:1\n",
+                "scrape_configs:\n- job_name: app\n  static_configs:\n  - targets:\n    - app:8000\n- job_name: redis\n  static_configs:\n  - targets:\n    - redis-exporter:9121\n",
+            ),
+            (
+                "scrape_configs:\n  - job_name: app\n    static_configs:\n      - targets: [\"app:8000\"]\n",
+                "scrape_configs:\n  - job_name: app\n    static_configs:\n      - targets: [\"app:8000\"]\n    scrape_interval: 5s # faster\n  - job_name: mine\n    static_configs:\n      - targets: [\"x:1\"]\n",
+                "scrape_configs:\n  - job_name: app\n    static_configs:\n      - targets: [\"app:8000\"]\n  - job_name: redis\n    static_configs:\n      - targets: [\"redis-exporter:9121\"]\n",
+            ),
+        ];
+        for (base, mine, theirs) in styles {
+            let v = merged_as_data_keeping_every_line(base, mine, theirs);
+            let jobs: Vec<&str> = v["scrape_configs"]
+                .as_sequence()
+                .unwrap()
+                .iter()
+                .map(|j| j["job_name"].as_str().unwrap())
+                .collect();
+            assert_eq!(jobs, ["app", "mine", "redis"]);
+            assert_eq!(v["scrape_configs"][0]["scrape_interval"], "5s");
+        }
     }
 
     #[test]
@@ -545,39 +557,8 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_persons_quotes_and_inline_comments_are_never_rewritten() {
-        let base = "services:\n  app:\n    image: app:1\n    environment:\n      A: '1'\n";
-        let theirs = "services:\n  app:\n    image: app:1\n    environment:\n      A: '1'\n      REDIS_URL: redis://redis\n  redis:\n    image: redis:7\n";
-        for mine in [
-            // `on` unquoted is a boolean to PyYAML, Ansible and yamllint.
-            "services:\n  app:\n    image: app:1\n    environment:\n      A: '1'\n      MY_FLAG: 'on'\n",
-            "services:\n  app:\n    image: app:1 # pinned by us\n    environment:\n      A: '1'\n      MY_FLAG: \"x\"\n",
-        ] {
-            let m = merge(base, mine, theirs, true);
-            let Merged::Clean {
-                text,
-                as_data: true,
-            } = &m
-            else {
-                panic!("{m:?}")
-            };
-            for line in mine.lines() {
-                assert!(text.lines().any(|l| l == line), "{line:?} lost:\n{text}");
-            }
-            let v: Value = serde_yaml::from_str(text).unwrap();
-            assert_eq!(v["services"]["redis"]["image"], "redis:7");
-        }
-    }
-
-    #[test]
-    fn prometheus_jobs_merge_in_the_templates_own_style() {
-        // As templates/monitoring/prometheus.yml.hbs writes it: indented
-        // sequences, flow lists; the person's job and the catalog's both
-        // land, every line as it was written.
-        let base = "scrape_configs:\n  - job_name: app\n    static_configs:\n      - targets: [\"app:8000\"]\n";
-        let mine = "scrape_configs:\n  - job_name: app\n    static_configs:\n      - targets: [\"app:8000\"]\n    scrape_interval: 5s # faster\n  - job_name: mine\n    static_configs:\n      - targets: [\"x:1\"]\n";
-        let theirs = "scrape_configs:\n  - job_name: app\n    static_configs:\n      - targets: [\"app:8000\"]\n  - job_name: redis\n    static_configs:\n      - targets: [\"redis-exporter:9121\"]\n";
+    /// The data merge's result, which must hold every line of `mine` as written.
+    fn merged_as_data_keeping_every_line(base: &str, mine: &str, theirs: &str) -> Value {
         let m = merge(base, mine, theirs, true);
         let Merged::Clean {
             text,
@@ -589,14 +570,21 @@ mod tests {
         for line in mine.lines() {
             assert!(text.lines().any(|l| l == line), "{line:?} lost:\n{text}");
         }
-        let v: Value = serde_yaml::from_str(text).unwrap();
-        let jobs: Vec<&str> = v["scrape_configs"]
-            .as_sequence()
-            .unwrap()
-            .iter()
-            .map(|j| j["job_name"].as_str().unwrap())
-            .collect();
-        assert_eq!(jobs, ["app", "mine", "redis"]);
+        serde_yaml::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn a_persons_quotes_and_inline_comments_are_never_rewritten() {
+        let base = "services:\n  app:\n    image: app:1\n    environment:\n      A: '1'\n";
+        let theirs = "services:\n  app:\n    image: app:1\n    environment:\n      A: '1'\n      REDIS_URL: redis://redis\n  redis:\n    image: redis:7\n";
+        for mine in [
+            // `on` unquoted is a boolean to PyYAML, Ansible and yamllint.
+            "services:\n  app:\n    image: app:1\n    environment:\n      A: '1'\n      MY_FLAG: 'on'\n",
+            "services:\n  app:\n    image: app:1 # pinned by us\n    environment:\n      A: '1'\n      MY_FLAG: \"x\"\n",
+        ] {
+            let v = merged_as_data_keeping_every_line(base, mine, theirs);
+            assert_eq!(v["services"]["redis"]["image"], "redis:7");
+        }
     }
 
     #[test]

@@ -40,22 +40,8 @@ struct World {
 /// copied for each case.
 fn template() -> &'static Path {
     static DIR: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
-    &DIR.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let project = dir.path().join("myapp");
-        let out = brickyard()
-            .args(["new", "--yes", "-q", "--monitoring", "prometheus-grafana"])
-            .arg(&project)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        (dir, project)
-    })
-    .1
+    &DIR.get_or_init(|| crate::support::new_project(&["--monitoring", "prometheus-grafana"]))
+        .1
 }
 
 fn world() -> World {
@@ -1577,26 +1563,6 @@ fn fuzzed_undo_records_never_act_outside_or_panic() {
     );
 }
 
-/// Every file below `root` and its bytes (directories too, as empty).
-fn snapshot(root: &Path) -> BTreeMap<String, Option<Vec<u8>>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for e in std::fs::read_dir(&dir).unwrap().flatten() {
-            let p = e.path();
-            let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
-            let meta = std::fs::symlink_metadata(&p).unwrap();
-            if meta.is_dir() {
-                out.insert(format!("{rel}/"), None);
-                stack.push(p);
-            } else {
-                out.insert(rel, std::fs::read(&p).ok());
-            }
-        }
-    }
-    out
-}
-
 /// `strace -e inject`: the Nth call of `calls` fails with EIO.
 fn injected(w: &World, calls: &str, n: usize, args: &[String]) -> Option<i32> {
     Command::new("strace")
@@ -1686,17 +1652,13 @@ fn a_failure_at_any_rename_or_mkdir_leaves_the_project_and_its_undo_as_they_were
                     // Something for update to do: the base differs from the catalog.
                     w.edit(".brickyard/base/README.md", |t| format!("{t}\nold line\n"));
                 }
-                let before = snapshot(&w.project);
+                let before = crate::support::snapshot(&w.project);
                 let code = injected(&w, calls, n, &args);
                 if code == Some(0) {
                     break;
                 }
-                let after = snapshot(&w.project);
-                let changed: Vec<&String> = before
-                    .keys()
-                    .chain(after.keys())
-                    .filter(|k| before.get(*k) != after.get(*k))
-                    .collect();
+                let changed =
+                    crate::support::differences(&before, &crate::support::snapshot(&w.project));
                 assert!(
                     changed.is_empty(),
                     "{args:?} with call {n} of {calls} failing (exit {code:?}) changed: {changed:?}"

@@ -333,16 +333,6 @@ fn a_recorded_catalog_that_moved_is_named_with_the_way_out() {
 }
 
 /// Every file below `root` with its bytes (and nothing else there).
-fn snapshot(root: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
-    crate::support::tree(root)
-        .into_iter()
-        .map(|p| {
-            let bytes = fs::read(root.join(&p)).unwrap();
-            (p, bytes)
-        })
-        .collect()
-}
-
 /// Ctrl-C while `add` stages its files, and again while it moves them into
 /// place: the project is byte for byte as it was, with no staging
 /// directory inside or beside it; then `add` still works.
@@ -352,7 +342,7 @@ fn ctrl_c_at_any_moment_of_a_write_leaves_the_project_as_it_was() {
     let (dir, project) = scratch();
     made(&project, &["--yes", "--services", "postgres"]);
     edit(&project, "README.md", |t| format!("{t}\nOur notes.\n"));
-    let before = snapshot(dir.path());
+    let before = crate::support::snapshot(dir.path());
     let p = project.to_str().unwrap();
     // 12 files change (with their base copies): at 250 ms a step, staging
     // takes ~3 s, moving them into place ~3 s more.
@@ -374,12 +364,7 @@ fn ctrl_c_at_any_moment_of_a_write_leaves_the_project_as_it_was() {
             "{}",
             stderr_of(&out)
         );
-        let now = snapshot(dir.path());
-        let changed: Vec<&String> = before
-            .keys()
-            .chain(now.keys())
-            .filter(|k| before.get(*k) != now.get(*k))
-            .collect();
+        let changed = crate::support::differences(&before, &crate::support::snapshot(dir.path()));
         assert!(
             changed.is_empty(),
             "Ctrl-C at {after_ms} ms changed {changed:?}"
