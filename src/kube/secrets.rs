@@ -130,10 +130,15 @@ impl Secret {
 }
 
 /// Whether a `.env` value is one to watch for in what the export writes:
-/// long enough not to turn up by chance (a generated secret has 32
-/// characters; `1` or `8000` are everywhere).
+/// long enough not to turn up by chance. A generated secret has 32
+/// characters; a `.env` also holds words (`postgres`), ports and paths that
+/// a manifest carries for other reasons, and those must not be taken out.
+pub const WATCHED_LEN: usize = 16;
+
 fn watched(value: &str) -> bool {
-    value.chars().count() >= 8 && !value.bytes().all(|b| b.is_ascii_digit())
+    value.chars().count() >= WATCHED_LEN
+        && !value.contains(char::is_whitespace)
+        && !value.starts_with('/')
 }
 
 /// The `.env` variables whose values `text` holds.

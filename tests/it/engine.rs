@@ -436,7 +436,7 @@ fn down_works_from_labels_when_the_file_is_broken_gone_or_moved() {
     let out = stack.run(&["down"]);
     ok(&out);
     assert!(
-        stderr_of(&out).contains("taking down project by-broken by its labels"),
+        stderr_of(&out).contains("acting on project by-broken by its containers' labels"),
         "{}",
         stderr_of(&out)
     );
