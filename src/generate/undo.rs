@@ -62,7 +62,8 @@ pub use crate::trust::sha256_hex;
 /// The directory as the record names it.
 pub fn project_key(dir: &Path) -> String {
     std::fs::canonicalize(dir)
-        .unwrap_or_else(|_| crate::project::state::lexical_absolute(dir))
+        .or_else(|_| std::path::absolute(dir))
+        .unwrap_or_else(|_| dir.to_path_buf())
         .to_string_lossy()
         .into_owned()
 }

@@ -133,7 +133,7 @@ impl Secret {
 /// long enough not to turn up by chance. A generated secret has 32
 /// characters; a `.env` also holds words (`postgres`), ports and paths that
 /// a manifest carries for other reasons, and those must not be taken out.
-pub const WATCHED_LEN: usize = 16;
+const WATCHED_LEN: usize = 16;
 
 fn watched(value: &str) -> bool {
     value.chars().count() >= WATCHED_LEN

@@ -28,7 +28,7 @@ pub fn state_dir() -> Option<PathBuf> {
 /// `path` with links resolved as far as it exists (a project `new` is
 /// about to make does not yet).
 fn resolved(path: &Path) -> Option<PathBuf> {
-    let abs = crate::project::state::lexical_absolute(path);
+    let abs = std::path::absolute(path).ok()?;
     let mut rest = Vec::new();
     let mut at = abs.as_path();
     loop {
